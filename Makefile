@@ -1,0 +1,31 @@
+# The course's two everyday commands:
+#   make lab    set up a virtual environment (first time only) and open the course in JupyterLab
+#   make test   run the unit tests and execute every lesson in quick mode
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: lab setup test test-full clean-venv
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/01_generative_models.ipynb
+
+setup: $(VENV)/.installed
+
+# torch is installed first and pinned, so the package's looser torch>=2.2 is already met.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install "$(TORCH)"
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $@
+
+test: setup
+	GAN_LESSONS_QUICK=1 $(BIN)/python -m pytest
+
+test-full: setup
+	GAN_LESSONS_QUICK=0 $(BIN)/python -m pytest
+
+clean-venv:
+	rm -rf $(VENV)

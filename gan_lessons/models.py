@@ -1,0 +1,269 @@
+"""Small models: MLP generators and discriminators, and lesson 01's two classifiers.
+
+Each network is an ``nn.Module`` configured by a dataclass. Discriminators return
+logits (see ``losses``): D(x) = sigmoid(logit).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .utils import check_choice, check_float, check_int
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu", "silu", "sigmoid")
+OUT_ACTIVATIONS = (None, "identity", "sigmoid", "tanh")
+NOISE = ("gaussian", "uniform")
+
+
+def make_activation(name: str | None, leaky_slope: float = 0.2) -> nn.Module:
+    """The activation module called ``name`` (None or "identity" is no activation)."""
+    if name in (None, "identity"):
+        return nn.Identity()
+    check_choice("activation", name, ACTIVATIONS)
+    if name == "leaky_relu":
+        return nn.LeakyReLU(leaky_slope)
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU,
+            "silu": nn.SiLU, "sigmoid": nn.Sigmoid}[name]()
+
+
+def _check_hidden(hidden_dims) -> tuple[int, ...]:
+    dims = tuple(hidden_dims)
+    for i, h in enumerate(dims):
+        check_int(f"hidden_dims[{i}]", h, low=1)
+    return dims
+
+
+def _mlp(in_dim: int, hidden_dims, out_dim: int, activation: str, leaky_slope: float) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = in_dim
+    for h in hidden_dims:
+        layers += [nn.Linear(width, h), make_activation(activation, leaky_slope)]  # (B, h)
+        width = h
+    layers.append(nn.Linear(width, out_dim))  # (B, out_dim)
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class GeneratorConfig:
+    """An MLP generator z -> x.
+
+    Attributes:
+        latent_dim: size of the noise vector z.
+        hidden_dims: widths of the hidden layers.
+        out_dim: size of a sample x (1 for 1-D data, 2 for 2-D, 784 for MNIST).
+        activation: hidden activation, one of ACTIVATIONS.
+        out_activation: None (linear), "sigmoid" (pixels in [0, 1]) or "tanh" ([-1, 1]).
+        noise: "gaussian" N(0, I) or "uniform" U(-1, 1) noise for z.
+        out_shape: reshape each output to this, e.g. (1, 28, 28); None keeps (out_dim,).
+        leaky_slope: negative slope when activation is "leaky_relu".
+    """
+
+    latent_dim: int = 8
+    hidden_dims: tuple[int, ...] = (64, 64)
+    out_dim: int = 1
+    activation: str = "relu"
+    out_activation: str | None = None
+    noise: str = "gaussian"
+    out_shape: tuple[int, ...] | None = None
+    leaky_slope: float = 0.2
+
+    def __post_init__(self):
+        check_int("latent_dim", self.latent_dim, low=1)
+        check_int("out_dim", self.out_dim, low=1)
+        self.hidden_dims = _check_hidden(self.hidden_dims)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("out_activation", self.out_activation, OUT_ACTIVATIONS)
+        check_choice("noise", self.noise, NOISE)
+        check_float("leaky_slope", self.leaky_slope, low=0.0, high=1.0)
+        if self.out_shape is not None:
+            self.out_shape = tuple(int(s) for s in self.out_shape)
+            if math.prod(self.out_shape) != self.out_dim:
+                raise ValueError(f"out_shape {self.out_shape} must hold out_dim={self.out_dim} values")
+
+
+@dataclass
+class DiscriminatorConfig:
+    """An MLP discriminator x -> logit.
+
+    Attributes:
+        in_dim: size of a sample (inputs are flattened first).
+        hidden_dims: widths of the hidden layers.
+        activation: hidden activation, one of ACTIVATIONS.
+        leaky_slope: negative slope when activation is "leaky_relu".
+    """
+
+    in_dim: int = 1
+    hidden_dims: tuple[int, ...] = (64, 64)
+    activation: str = "leaky_relu"
+    leaky_slope: float = 0.2
+
+    def __post_init__(self):
+        check_int("in_dim", self.in_dim, low=1)
+        self.hidden_dims = _check_hidden(self.hidden_dims)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_float("leaky_slope", self.leaky_slope, low=0.0, high=1.0)
+
+
+class MLPGenerator(nn.Module):
+    """G(z): noise of size latent_dim through an MLP to a sample of size out_dim."""
+
+    def __init__(self, config: GeneratorConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = config if config is not None else GeneratorConfig(**kwargs)
+        c = self.config
+        self.net = _mlp(c.latent_dim, c.hidden_dims, c.out_dim, c.activation, c.leaky_slope)
+        self.out = make_activation(c.out_activation)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` noise vectors z ~ p_z on this model's device, shape (n, latent_dim)."""
+        n = check_int("n", n, low=1)
+        device = next(self.parameters()).device
+        shape = (n, self.config.latent_dim)
+        if self.config.noise == "uniform":
+            z = torch.rand(shape, generator=generator) * 2 - 1
+        else:
+            z = torch.randn(shape, generator=generator)
+        return z.to(device)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.out(self.net(z))  # (B, out_dim)
+        if self.config.out_shape is not None:
+            x = x.view(x.shape[0], *self.config.out_shape)  # (B, *out_shape)
+        return x
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` samples G(z), computed without gradients."""
+        return self(self.sample_z(n, generator))
+
+
+class MLPDiscriminator(nn.Module):
+    """D(x) as a logit: an MLP from in_dim inputs to one number."""
+
+    def __init__(self, config: DiscriminatorConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = config if config is not None else DiscriminatorConfig(**kwargs)
+        c = self.config
+        self.net = _mlp(c.in_dim, c.hidden_dims, 1, c.activation, c.leaky_slope)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1)).squeeze(1)  # (B,) logits
+
+    @torch.no_grad()
+    def prob(self, x: torch.Tensor) -> torch.Tensor:
+        """D(x) = sigmoid(logit) without gradients, shape (B,)."""
+        return torch.sigmoid(self(x))
+
+
+def reset_parameters(module: nn.Module) -> None:
+    """Re-draw every layer's initial weights (from torch's global generator)."""
+    for m in module.modules():
+        if m is not module and hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+# --- lesson 01: a discriminative and a generative classifier -----------------------------
+
+class LogisticRegression:
+    r"""A discriminative model of p(y | x) for two classes.
+
+    .. math:: p(y = 1 \mid x) = \sigma(w^\top x + b)
+
+    Fitted by gradient descent on the mean binary cross-entropy. It can say which
+    class a point belongs to, but it cannot draw new points.
+    """
+
+    def __init__(self):
+        self.w: torch.Tensor | None = None
+        self.b: torch.Tensor | None = None
+
+    def fit(self, x, y, num_steps: int = 500, lr: float = 0.5) -> "LogisticRegression":
+        """Fit to points ``x`` (n, d) and 0/1 labels ``y`` (n,)."""
+        x = torch.as_tensor(x, dtype=torch.float64)
+        y = torch.as_tensor(y, dtype=torch.float64)
+        num_steps = check_int("num_steps", num_steps, low=1)
+        w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+        b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], lr=lr, max_iter=num_steps, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = nn.functional.binary_cross_entropy_with_logits(x @ w + b, y)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        self.w, self.b = w.detach(), b.detach()
+        return self
+
+    def predict_proba(self, x) -> torch.Tensor:
+        """p(y = 1 | x) for each row of ``x``."""
+        if self.w is None:
+            raise RuntimeError("call fit(x, y) before predict_proba")
+        x = torch.as_tensor(x, dtype=torch.float64)
+        return torch.sigmoid(x @ self.w + self.b)
+
+
+@dataclass
+class GaussianClassConditional:
+    r"""A generative classifier: a Gaussian p(x | y) per class and a prior p(y).
+
+    .. math:: p(y \mid x) = \frac{p(x \mid y)\,p(y)}{\sum_{y'} p(x \mid y')\,p(y')}
+
+    (Bayes' rule). Because it models how x is made, it can also sample new points.
+    """
+
+    means: list = field(default_factory=list)
+    covs: list = field(default_factory=list)
+    priors: list = field(default_factory=list)
+
+    def fit(self, x, y) -> "GaussianClassConditional":
+        """Maximum-likelihood mean, covariance and prior of each class."""
+        x = torch.as_tensor(x, dtype=torch.float64)
+        y = torch.as_tensor(y)
+        self.means, self.covs, self.priors = [], [], []
+        for c in sorted(torch.unique(y).tolist()):
+            xc = x[y == c]
+            if len(xc) < 2:
+                raise ValueError(f"class {c} needs at least 2 points to fit a Gaussian, got {len(xc)}")
+            self.means.append(xc.mean(0))
+            self.covs.append(torch.cov(xc.T, correction=0).reshape(x.shape[1], x.shape[1]))
+            self.priors.append(len(xc) / len(x))
+        return self
+
+    def _dists(self):
+        if not self.means:
+            raise RuntimeError("call fit(x, y) first")
+        return [torch.distributions.MultivariateNormal(m, c) for m, c in zip(self.means, self.covs)]
+
+    def log_joint(self, x) -> torch.Tensor:
+        """(n, C) array of log p(x | y) + log p(y)."""
+        x = torch.as_tensor(x, dtype=torch.float64)
+        return torch.stack([d.log_prob(x) + math.log(p) for d, p in zip(self._dists(), self.priors)], 1)
+
+    def predict_proba(self, x) -> torch.Tensor:
+        """p(y = 1 | x) by Bayes' rule (two classes)."""
+        return torch.softmax(self.log_joint(x), dim=1)[:, -1]
+
+    def sample(self, n: int, generator: torch.Generator | None = None):
+        """Draw ``n`` new labelled points: y ~ p(y), then x ~ p(x | y)."""
+        n = check_int("n", n, low=1)
+        dists = self._dists()
+        y = torch.multinomial(torch.tensor(self.priors, dtype=torch.float64), n, True, generator=generator)
+        eps = torch.randn(n, self.means[0].shape[0], generator=generator, dtype=torch.float64)
+        chol = torch.stack([d.scale_tril for d in dists])
+        mean = torch.stack(self.means)
+        x = mean[y] + (chol[y] @ eps[:, :, None]).squeeze(-1)
+        return x, y

@@ -1,0 +1,345 @@
+"""Training: Algorithm 1 of Goodfellow et al. 2014, with k = ``d_steps``.
+
+``d_step`` and ``g_step`` are plain functions that return floats. ``GANTrainer`` runs
+iterations of ``d_steps`` discriminator updates then ``g_steps`` generator updates,
+keeps a history, and lets any setting change between iterations without resetting the
+models (the interactive lab relies on that). The loop never plots: callers attach
+callbacks.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .distributions import as_distribution
+from .losses import GENERATOR_LOSSES, d_loss, generator_loss
+from .models import reset_parameters
+from .utils import check_choice, check_float, check_int, get_device, make_generator
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss, gradient or weight became NaN or infinite; the models keep their last finite weights."""
+
+
+@dataclass
+class TrainConfig:
+    """How training runs. Any field may be changed between iterations.
+
+    Attributes:
+        d_steps: discriminator updates per iteration (k in Algorithm 1), 1-1000.
+        g_steps: generator updates per iteration, 1-1000.
+        lr_d, lr_g: learning rates of D's and G's optimisers, in (0, 10].
+        batch_size: minibatch size m, 1-65536.
+        g_loss: "nonsaturating" (-log D(G(z))) or "minimax" (log(1 - D(G(z)))).
+        optimizer: "adam" (with ``betas``) or "sgd"; fixed when the trainer is built or reset.
+        betas: Adam's (beta1, beta2); 0.5 for beta1 follows DCGAN (Radford et al. 2016).
+        real_label: 1.0, or below 1 for one-sided label smoothing.
+    """
+
+    d_steps: int = 1
+    g_steps: int = 1
+    lr_d: float = 1e-3
+    lr_g: float = 1e-3
+    batch_size: int = 256
+    g_loss: str = "nonsaturating"
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.5, 0.999)
+    real_label: float = 1.0
+
+    def __setattr__(self, name, value):
+        # Validate every assignment, so a bad value set from code or a widget fails at once.
+        if name in ("d_steps", "g_steps"):
+            value = check_int(name, value, low=1, high=1000)
+        elif name in ("lr_d", "lr_g"):
+            value = check_float(name, value, low=0.0, high=10.0, low_open=True)
+        elif name == "batch_size":
+            value = check_int(name, value, low=1, high=65536)
+        elif name == "g_loss":
+            value = check_choice(name, value, GENERATOR_LOSSES)
+        elif name == "optimizer":
+            value = check_choice(name, value, OPTIMIZERS)
+        elif name == "betas":
+            if len(value) != 2:
+                raise ValueError(f"betas must be a pair (beta1, beta2), got {value!r}")
+            value = tuple(check_float(f"betas[{i}]", b, low=0.0, high=0.9999) for i, b in enumerate(value))
+        elif name == "real_label":
+            value = check_float(name, value, low=0.5, high=1.0)
+        elif name not in {f.name for f in fields(self)}:
+            raise AttributeError(f"TrainConfig has no setting {name!r}")
+        object.__setattr__(self, name, value)
+
+
+def grad_norm(parameters) -> float:
+    """Euclidean norm of all gradients together (0.0 when there are none)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))
+
+
+def _check_finite(what: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise TrainingDiverged(f"{what} is {value}")
+
+
+def d_step(D: nn.Module, G: nn.Module, d_opt: torch.optim.Optimizer, x_real: torch.Tensor,
+           z: torch.Tensor, real_label: float = 1.0) -> dict[str, float]:
+    """One discriminator update: descend L_D = -V(D, G) on a real and a fake minibatch.
+
+    Returns d_loss, d_real (mean D(x)), d_fake (mean D(G(z))) and d_grad_norm. Raises
+    TrainingDiverged, before touching the weights, if the loss or gradient is not finite.
+    """
+    with torch.no_grad():
+        x_fake = G(z)
+    d_real_logits = D(x_real)
+    d_fake_logits = D(x_fake)
+    loss = d_loss(d_real_logits, d_fake_logits, real_label)
+    d_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    with torch.no_grad():
+        stats = torch.stack([loss, torch.sigmoid(d_real_logits).mean(), torch.sigmoid(d_fake_logits).mean()])
+    out = dict(zip(("d_loss", "d_real", "d_fake"), stats.tolist()))
+    out["d_grad_norm"] = grad_norm(D.parameters())
+    _check_finite("the discriminator's loss", out["d_loss"])
+    _check_finite("the discriminator's gradient norm", out["d_grad_norm"])
+    d_opt.step()
+    return out
+
+
+def g_step(D: nn.Module, G: nn.Module, g_opt: torch.optim.Optimizer, z: torch.Tensor,
+           loss: str = "nonsaturating") -> dict[str, float]:
+    """One generator update on the loss named ``loss`` ("nonsaturating" or "minimax").
+
+    Returns g_loss, g_fake (mean D(G(z)) before the update) and g_grad_norm.
+    """
+    check_choice("loss", loss, GENERATOR_LOSSES)
+    d_params = list(D.parameters())
+    flags = [p.requires_grad for p in d_params]
+    for p in d_params:  # G's update needs gradients through D, not of D's weights
+        p.requires_grad_(False)
+    try:
+        d_fake_logits = D(G(z))
+        value = generator_loss(d_fake_logits, loss)
+        g_opt.zero_grad(set_to_none=True)
+        value.backward()
+    finally:
+        for p, f in zip(d_params, flags):
+            p.requires_grad_(f)
+    with torch.no_grad():
+        stats = torch.stack([value, torch.sigmoid(d_fake_logits).mean()])
+    out = dict(zip(("g_loss", "g_fake"), stats.tolist()))
+    out["g_grad_norm"] = grad_norm(G.parameters())
+    _check_finite("the generator's loss", out["g_loss"])
+    _check_finite("the generator's gradient norm", out["g_grad_norm"])
+    g_opt.step()
+    return out
+
+
+HISTORY_KEYS = ("iteration", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
+
+
+class History(dict):
+    """Lists of per-iteration records, keyed by HISTORY_KEYS; ``h["d_loss"][-1]`` is the latest."""
+
+    def __init__(self):
+        super().__init__({k: [] for k in HISTORY_KEYS})
+
+    def append(self, row: dict) -> None:
+        for k in HISTORY_KEYS:
+            self[k].append(row.get(k, float("nan")))
+
+    def __len__(self) -> int:  # number of iterations recorded
+        return len(self["iteration"])
+
+
+def _mean(rows: list[dict], key: str) -> float:
+    return sum(r[key] for r in rows) / len(rows)
+
+
+class GANTrainer:
+    """Runs Algorithm 1 of Goodfellow et al. 2014 on any data with a ``sample`` method.
+
+    Args:
+        generator, discriminator: the two networks (D returns logits).
+        data: a distribution from ``gan_lessons.distributions``, an array of points, or
+            a callable ``(n, generator) -> tensor`` of real samples.
+        config: a TrainConfig; keyword arguments override its fields.
+        seed: seeds the initial weights and every minibatch, so one seed gives one history.
+        device: where to train (default ``get_device()``).
+        init_fn: optional ``fn(module)`` applied after the default initialisation.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, data,
+                 config: TrainConfig | None = None, seed: int = 0, device=None,
+                 init_fn: Callable[[nn.Module], None] | None = None, **overrides):
+        self.G = generator
+        self.D = discriminator
+        if callable(data) and not hasattr(data, "sample"):
+            self.data, self._sample_real = None, data
+        else:
+            self.data = as_distribution(data)
+            self._sample_real = self.data.sample
+        self.config = config if config is not None else TrainConfig()
+        for k, v in overrides.items():
+            setattr(self.config, k, v)
+        self.device = torch.device(device) if device is not None else get_device()
+        self.init_fn = init_fn
+        self.seed = check_int("seed", seed, low=0)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        self.reset()
+
+    # -- state ------------------------------------------------------------------------
+    def reset(self, seed: int | None = None) -> None:
+        """New initial weights and fresh optimisers from ``seed`` (default: the current seed)."""
+        if seed is not None:
+            self.seed = check_int("seed", seed, low=0)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            for net in (self.G, self.D):
+                reset_parameters(net)
+                if self.init_fn is not None:
+                    net.apply(self.init_fn)
+        self.rng = make_generator(self.seed)
+        self.d_opt = self._make_optimizer(self.D, self.config.lr_d)
+        self.g_opt = self._make_optimizer(self.G, self.config.lr_g)
+        self.iteration = 0
+        self.d_updates = 0
+        self.g_updates = 0
+        self.history = History()
+        self.last: dict[str, float] = {}
+        self._tensors = [t for net in (self.G, self.D) for t in net.state_dict().values()
+                         if t.is_floating_point()]
+        self._saved = [t.detach().clone() for t in self._tensors]
+
+    def _make_optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
+        if self.config.optimizer == "sgd":
+            return torch.optim.SGD(net.parameters(), lr=lr)
+        return torch.optim.Adam(net.parameters(), lr=lr, betas=self.config.betas)
+
+    def _apply_settings(self) -> None:
+        # Learning rates and betas are read from the config before every update.
+        for opt, lr in ((self.d_opt, self.config.lr_d), (self.g_opt, self.config.lr_g)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+                if "betas" in group:
+                    group["betas"] = self.config.betas
+
+    def _save_weights(self) -> bool:
+        norms = torch._foreach_norm([t.detach() for t in self._tensors])
+        if not bool(torch.isfinite(torch.stack(norms)).all()):
+            return False
+        torch._foreach_copy_(self._saved, [t.detach() for t in self._tensors])
+        return True
+
+    def _restore_weights(self) -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(self._tensors, self._saved)
+
+    def _diverged(self, err: Exception, where: str):
+        self._restore_weights()
+        c = self.config
+        msg = (f"Training diverged in {where} at iteration {self.iteration + 1}: {err}. "
+               f"Likely cause: a learning rate too high for this model (lr_d={c.lr_d:g}, "
+               f"lr_g={c.lr_g:g}) or one player overpowering the other until D's outputs "
+               f"saturate. The models keep their weights from the end of iteration "
+               f"{self.iteration}; lower lr_d / lr_g, or call reset() to start again.")
+        raise TrainingDiverged(msg) from None
+
+    # -- sampling ---------------------------------------------------------------------
+    def sample_real(self, n: int | None = None) -> torch.Tensor:
+        """A minibatch of real data drawn with the trainer's own random generator."""
+        n = self.config.batch_size if n is None else n
+        return self._sample_real(n, generator=self.rng).to(self.device)
+
+    def sample_z(self, n: int | None = None) -> torch.Tensor:
+        """A minibatch of noise drawn with the trainer's own random generator."""
+        n = self.config.batch_size if n is None else n
+        return self.G.sample_z(n, generator=self.rng)
+
+    # -- updates ----------------------------------------------------------------------
+    def _d_update(self) -> dict:
+        out = d_step(self.D, self.G, self.d_opt, self.sample_real(), self.sample_z(), self.config.real_label)
+        self.d_updates += 1
+        return out
+
+    def _g_update(self) -> dict:
+        out = g_step(self.D, self.G, self.g_opt, self.sample_z(), self.config.g_loss)
+        self.g_updates += 1
+        return out
+
+    def step_d(self) -> dict[str, float]:
+        """One discriminator update only (the iteration count does not move)."""
+        self._apply_settings()
+        try:
+            out = self._d_update()
+        except TrainingDiverged as err:
+            self._diverged(err, "a discriminator update")
+        if not self._save_weights():
+            self._diverged(TrainingDiverged("a weight became non-finite"), "a discriminator update")
+        self.last.update(out)
+        return out
+
+    def step_g(self) -> dict[str, float]:
+        """One generator update only (the iteration count does not move)."""
+        self._apply_settings()
+        try:
+            out = self._g_update()
+        except TrainingDiverged as err:
+            self._diverged(err, "a generator update")
+        if not self._save_weights():
+            self._diverged(TrainingDiverged("a weight became non-finite"), "a generator update")
+        self.last.update(out)
+        return out
+
+    def step(self) -> dict[str, float]:
+        """One iteration of Algorithm 1: ``d_steps`` updates of D, then ``g_steps`` of G.
+
+        Returns the iteration's record: losses and D outputs averaged over its updates.
+        """
+        self._apply_settings()
+        c = self.config
+        try:
+            d_rows = [self._d_update() for _ in range(c.d_steps)]
+            g_rows = [self._g_update() for _ in range(c.g_steps)]
+        except TrainingDiverged as err:
+            self._diverged(err, "training")
+        if not self._save_weights():
+            self._diverged(TrainingDiverged("a weight became non-finite after an update"), "training")
+        self.iteration += 1
+        row = {"iteration": self.iteration}
+        for key in ("d_loss", "d_real", "d_fake", "d_grad_norm"):
+            row[key] = _mean(d_rows, key)
+        for key in ("g_loss", "g_grad_norm"):
+            row[key] = _mean(g_rows, key)
+        self.history.append(row)
+        self.last.update(row)
+        return row
+
+    def train(self, num_iterations: int, callback: Callable[["GANTrainer"], None] | None = None,
+              every: int = 100, progress: bool = False) -> History:
+        """Run ``num_iterations`` iterations, calling ``callback(trainer)`` every ``every``.
+
+        Args:
+            num_iterations: iterations to run, at least 0.
+            callback: called after every ``every``-th iteration and after the last.
+            every: how often to call back, at least 1.
+            progress: show a tqdm progress bar.
+        """
+        num_iterations = check_int("num_iterations", num_iterations, low=0)
+        every = check_int("every", every, low=1)
+        steps = range(num_iterations)
+        if progress:
+            from tqdm.auto import tqdm
+            steps = tqdm(steps, desc="training", leave=False)
+        for i in steps:
+            self.step()
+            if callback is not None and ((i + 1) % every == 0 or i + 1 == num_iterations):
+                callback(self)
+        return self.history

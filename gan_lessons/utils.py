@@ -1,0 +1,150 @@
+"""Seeds, devices, quick mode, and the folders where data and checkpoints live.
+
+Every notebook's set-up cell calls these, so that a lesson behaves the same on a
+laptop, in CI (quick mode, offline data) and on a GPU machine.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+QUICK_ENV = "GAN_LESSONS_QUICK"
+DEVICE_ENV = "GAN_LESSONS_DEVICE"
+DATA_ENV = "GAN_LESSONS_DATA"
+CHECKPOINT_ENV = "GAN_LESSONS_CHECKPOINTS"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+_DEVICES = ("cpu", "cuda", "mps")
+
+
+def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int, or raise a ValueError naming ``name`` and the accepted range."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def check_float(name: str, value, low: float | None = None, high: float | None = None,
+                low_open: bool = False) -> float:
+    """Return ``value`` as a finite float in [low, high] (or (low, high] if ``low_open``)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    too_low = low is not None and (out <= low if low_open else out < low)
+    if too_low or (high is not None and out > high):
+        left = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {left}{low}, {high}], got {out}")
+    return out
+
+
+def check_choice(name: str, value, choices) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def set_seed(seed: int = 0) -> int:
+    """Seed Python's, NumPy's and torch's random number generators.
+
+    Args:
+        seed: a non-negative integer.
+    Returns the seed, so a set-up cell can print it.
+    """
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
+
+
+def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A torch.Generator seeded with ``seed``: pass it to ``sample(..., generator=...)``."""
+    seed = check_int("seed", seed, low=0)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+    return gen
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """The device lessons train on: CUDA, else Apple's MPS, else the CPU.
+
+    Args:
+        name: force a device ("cpu", "cuda" or "mps"); if None, the environment
+            variable GAN_LESSONS_DEVICE may force one, else the best available is used.
+    """
+    forced = name if name is not None else os.environ.get(DEVICE_ENV, "").strip().lower() or None
+    if forced is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    source = "name" if name is not None else DEVICE_ENV
+    kind = str(forced).split(":")[0]
+    check_choice(source, kind, _DEVICES)
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{source} asks for 'cuda' but torch sees no CUDA GPU; use 'cpu' "
+                         "or install a CUDA build of torch")
+    if kind == "mps" and not _mps_available():
+        raise ValueError(f"{source} asks for 'mps' but Apple's MPS backend is not available; use 'cpu'")
+    return torch.device(forced)
+
+
+def quick_mode() -> bool:
+    """True when GAN_LESSONS_QUICK is set to 1 (tests and CI): lessons shrink every budget."""
+    raw = os.environ.get(QUICK_ENV, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{QUICK_ENV} must be 1 (quick) or 0 (full), got {raw!r}")
+
+
+def budget(full, quick):
+    """Return ``quick`` in quick mode and ``full`` otherwise: ``budget(full=5000, quick=200)``."""
+    return quick if quick_mode() else full
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gan_lessons"
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """The folder that holds data sets: ``path`` if given, else GAN_LESSONS_DATA, else
+    ``~/.cache/gan_lessons/data``. It is not created here: readers look, downloaders create."""
+    if path is not None:
+        return Path(path).expanduser()
+    env = os.environ.get(DATA_ENV, "").strip()
+    return Path(env).expanduser() if env else _cache_root() / "data"
+
+
+def checkpoint_dir(path: str | os.PathLike | None = None) -> Path:
+    """The folder for trained weights: ``path``, else GAN_LESSONS_CHECKPOINTS, else
+    ``~/.cache/gan_lessons/checkpoints``. Created if missing."""
+    if path is not None:
+        out = Path(path).expanduser()
+    else:
+        env = os.environ.get(CHECKPOINT_ENV, "").strip()
+        out = Path(env).expanduser() if env else _cache_root() / "checkpoints"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
