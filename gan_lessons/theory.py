@@ -7,12 +7,15 @@ lesson 02. Everything is float64 numpy; torch tensors are accepted wherever arra
 """
 from __future__ import annotations
 
+import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
+from scipy.special import xlogy
 
 from .distributions import _as_numpy
-from .utils import check_float
+from .utils import check_choice, check_float, check_int
 
 LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)
@@ -36,12 +39,8 @@ def _grid_pair(p, q, dx) -> tuple[np.ndarray, np.ndarray, float]:
 
 def _xlogy_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a log(a / b) elementwise with 0 log(0 / b) = 0 and a log(a / 0) = inf for a > 0."""
-    out = np.zeros(np.broadcast(a, b).shape)
-    a, b = np.broadcast_to(a, out.shape), np.broadcast_to(b, out.shape)
-    pos = a > 0
     with np.errstate(divide="ignore"):
-        out[pos] = a[pos] * (np.log(a[pos]) - np.log(b[pos]))
-    return out
+        return xlogy(a, a) - xlogy(a, b)
 
 
 def optimal_discriminator(p_data, p_g) -> np.ndarray:
@@ -98,3 +97,381 @@ def js_divergence_on_grid(p, q, dx) -> float:
     m = 0.5 * (p + q)
     value = 0.5 * (_xlogy_ratio(p, m) + _xlogy_ratio(q, m)).sum() * dx
     return float(np.clip(value, 0.0, LOG2))
+
+
+def value_function_on_grid(d, p_data, p_g, dx) -> float:
+    r"""V(D, G) from values of D and the two densities on an evenly spaced grid.
+
+    .. math:: V(D, G) = \int p_{data}(x) \log D(x) + p_g(x) \log(1 - D(x))\,dx
+
+    Goodfellow et al. 2014, equation (3), as a Riemann sum, with 0 log 0 = 0.
+
+    Args:
+        d: D(x) on the grid, probabilities in [0, 1] (not logits).
+        p_data, p_g: density values on the same grid.
+        dx: the cell's length, area or volume, > 0.
+    """
+    p_data, p_g, dx = _grid_pair(p_data, p_g, dx)
+    d = _as_numpy(d)
+    if d.shape != p_data.shape or not np.all((d >= 0) & (d <= 1)):
+        raise ValueError(f"d must hold probabilities in [0, 1] on the grid of shape {p_data.shape}")
+    with np.errstate(divide="ignore"):
+        return float((xlogy(p_data, d) + xlogy(p_g, 1 - d)).sum() * dx)
+
+
+# --- quadrature on 1-D densities -----------------------------------------------------------------
+
+def _log_density(f):
+    """A scalar log-density from a 1-D distribution (exact log-density) or a density callable."""
+    if hasattr(f, "log_prob"):
+        if getattr(f, "dim", 1) != 1:
+            raise ValueError(f"quadrature here is 1-D; got a {f.dim}-D distribution")
+        if hasattr(f, "centres"):
+            return _mixture_log_density(f)
+        return lambda x: float(f.log_prob(np.array([x]))[0])
+    if not callable(f):
+        raise TypeError(f"expected a 1-D distribution or a callable density, got {type(f).__name__}")
+
+    def log_f(x):
+        v = float(f(x))
+        if not (v >= 0 and math.isfinite(v)):
+            raise ValueError(f"the density returned {v} at x = {x}; densities are finite and >= 0")
+        return math.log(v) if v > 0 else -math.inf
+    return log_f
+
+
+def _mixture_log_density(p):
+    """log p(x) of a 1-D GaussianMixture at one point, in plain floats.
+
+    The same sum as ``p.log_prob``, but quad asks for one point at a time and numpy's
+    per-call overhead would make each quadrature a hundred times slower.
+    """
+    comps = [(float(m), float(s), math.log(w) - 0.5 * math.log(2 * math.pi * s * s))
+             for m, s, w in zip(p.centres[:, 0], p.stds, p.weights) if w > 0]
+
+    def log_p(x):
+        terms = [c - 0.5 * ((x - m) / s) ** 2 for m, s, c in comps]
+        top = max(terms)
+        return top + math.log(sum(math.exp(t - top) for t in terms))
+    return log_p
+
+
+def _quad(integrand, lower, upper, *dists) -> float:
+    """integrate.quad with the distributions' mode centres as break points (narrow modes are not missed)."""
+    from scipy import integrate
+
+    lower, upper = float(lower), float(upper)
+    if not lower < upper:
+        raise ValueError(f"lower must be below upper, got lower={lower}, upper={upper}")
+    points = None
+    if math.isfinite(lower) and math.isfinite(upper):
+        centres = [c for d in dists if hasattr(d, "centres") for c in np.ravel(d.centres)]
+        points = sorted({c for c in centres if lower < c < upper}) or None
+    return integrate.quad(integrand, lower, upper, points=points, limit=500, epsabs=1e-11, epsrel=1e-10)[0]
+
+
+def _mass_log(a: float, log_a: float, log_b: float) -> float:
+    """a (log a - log b) with 0 log 0 = 0."""
+    return 0.0 if a == 0.0 else a * (log_a - log_b)
+
+
+def kl_divergence_quad(p, q, lower, upper) -> float:
+    r"""KL(p || q) of two 1-D densities by ``scipy.integrate.quad`` over [lower, upper].
+
+    .. math:: \mathrm{KL}(p \,\|\, q) = \int_{lower}^{upper} p(x) \log\frac{p(x)}{q(x)}\,dx
+
+    Args:
+        p, q: 1-D distributions from ``gan_lessons.distributions`` (their exact log-densities
+            are used) or callables x -> density.
+        lower, upper: the limits (may be infinite).
+    """
+    log_p, log_q = _log_density(p), _log_density(q)
+
+    def integrand(x):
+        lp = log_p(x)
+        return _mass_log(math.exp(lp), lp, log_q(x))
+    return _quad(integrand, lower, upper, p, q)
+
+
+def js_divergence_quad(p, q, lower, upper) -> float:
+    r"""JSD(p || q) of two 1-D densities by quadrature: KL of each to m = (p + q) / 2, averaged.
+
+    Goodfellow et al. 2014, equation (6). Arguments as in ``kl_divergence_quad``.
+    """
+    log_p, log_q = _log_density(p), _log_density(q)
+
+    def integrand(x):
+        lp, lq = log_p(x), log_q(x)
+        lm = np.logaddexp(lp, lq) - LOG2
+        return 0.5 * (_mass_log(math.exp(lp), lp, lm) + _mass_log(math.exp(lq), lq, lm))
+    return _quad(integrand, lower, upper, p, q)
+
+
+def value_function_quad(d, p_data, p_g, lower, upper) -> float:
+    r"""V(D, G) of 1-D densities by quadrature (Goodfellow et al. 2014, equation (3)).
+
+    .. math:: V(D, G) = \int p_{data}(x) \log D(x) + p_g(x) \log(1 - D(x))\,dx
+
+    Args:
+        d: a callable x -> D(x), a probability (not a logit).
+        p_data, p_g: 1-D distributions or density callables.
+        lower, upper: the limits.
+    """
+    log_pd, log_pg = _log_density(p_data), _log_density(p_g)
+
+    def integrand(x):
+        dx_ = float(d(x))
+        if not 0.0 <= dx_ <= 1.0:
+            raise ValueError(f"d must return probabilities in [0, 1], got {dx_} at x = {x}")
+        lp, lg = log_pd(x), log_pg(x)
+        log_d = math.log(dx_) if dx_ > 0 else -math.inf
+        log_1md = math.log1p(-dx_) if dx_ < 1 else -math.inf
+        return -_mass_log(math.exp(lp), 0.0, log_d) - _mass_log(math.exp(lg), 0.0, log_1md)
+    return _quad(integrand, lower, upper, p_data, p_g)
+
+
+def virtual_training_criterion(p_data, p_g, lower, upper) -> float:
+    r"""C(G) = max_D V(D, G) = V(D*_G, G) of 1-D densities, by quadrature.
+
+    .. math:: C(G) = \int p_{data} \log\frac{p_{data}}{p_{data} + p_g}
+              + p_g \log\frac{p_g}{p_{data} + p_g}\,dx \;=\; -\log 4 + 2\,\mathrm{JSD}(p_{data} \,\|\, p_g)
+
+    Goodfellow et al. 2014, equation (4) and Theorem 1. Computed from the first form, so
+    the second is a check, not a definition. Arguments as in ``kl_divergence_quad``.
+    """
+    log_pd, log_pg = _log_density(p_data), _log_density(p_g)
+
+    def integrand(x):
+        lp, lg = log_pd(x), log_pg(x)
+        lt = np.logaddexp(lp, lg)
+        return _mass_log(math.exp(lp), lp, lt) + _mass_log(math.exp(lg), lg, lt)
+    return _quad(integrand, lower, upper, p_data, p_g)
+
+
+def gaussian_kl(mu_p, sigma_p, mu_q, sigma_q):
+    r"""KL(N(mu_p, sigma_p^2) || N(mu_q, sigma_q^2)) in closed form (broadcasts over arrays).
+
+    .. math:: \log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12
+    """
+    mu_p, sigma_p, mu_q, sigma_q = (np.asarray(v, dtype=np.float64) for v in (mu_p, sigma_p, mu_q, sigma_q))
+    if np.any(sigma_p <= 0) or np.any(sigma_q <= 0):
+        raise ValueError("sigma_p and sigma_q must be positive")
+    return np.log(sigma_q / sigma_p) + (sigma_p**2 + (mu_p - mu_q) ** 2) / (2 * sigma_q**2) - 0.5
+
+
+# --- the generator's gradient -------------------------------------------------------------------
+
+def generator_logit_gradient(d_fake_logits, kind: str = "minimax") -> np.ndarray:
+    r"""d(loss)/da of one sample's generator loss, where a = logit D(G(z)).
+
+    .. math:: \frac{\partial}{\partial a}\log(1 - \sigma(a)) = -\sigma(a) = -D(G(z))
+              \qquad \frac{\partial}{\partial a}\big[-\log \sigma(a)\big] = -(1 - D(G(z)))
+
+    Goodfellow et al. 2014, section 3: when D rejects the fakes (D(G(z)) near 0) the
+    minimax loss ("minimax") has almost no gradient and the non-saturating one
+    ("nonsaturating") has nearly its largest. The chain rule multiplies both by the same
+    da/dtheta_g, so the ratio is the whole story.
+
+    Args:
+        d_fake_logits: logits of D on generated samples (numpy or torch).
+        kind: "minimax" or "nonsaturating".
+    """
+    from scipy.special import expit
+
+    from .losses import GENERATOR_LOSSES
+
+    check_choice("kind", kind, GENERATOR_LOSSES)
+    d_fake = expit(_as_numpy(d_fake_logits))
+    return -d_fake if kind == "minimax" else -(1.0 - d_fake)
+
+
+# --- the bilinear game min_x max_y xy ------------------------------------------------------------
+
+BILINEAR_MODES = ("simultaneous", "alternating")
+
+
+def bilinear_game(x0: float, y0: float, lr: float, num_rounds: int, mode: str = "alternating",
+                  x_steps: int = 1, y_steps: int = 1) -> np.ndarray:
+    r"""Gradient play on :math:`\min_x \max_y f(x, y) = xy`; returns the (num_rounds + 1, 2) path of (x, y).
+
+    Each round the maximiser y (in the role of D) takes ``y_steps`` ascent steps
+    :math:`y \leftarrow y + \eta\,\partial_y f = y + \eta x` and the minimiser x (G) takes
+    ``x_steps`` descent steps :math:`x \leftarrow x - \eta\,\partial_x f = x - \eta y`.
+    "simultaneous": both players compute their steps from the round's starting point.
+    "alternating": y moves first, then x answers the new y (Algorithm 1's order: k steps
+    of D, then G). The equilibrium is (0, 0); simultaneous steps spiral away from it
+    (the radius grows by sqrt(1 + lr^2) per round when both take one step), alternating
+    ones circle it while (x_steps lr)(y_steps lr) < 4. Goodfellow 2016, NIPS tutorial, section 8.2.
+
+    Args:
+        x0, y0: the starting point.
+        lr: the step size eta, > 0.
+        num_rounds: rounds to play, >= 0.
+        mode: "simultaneous" or "alternating".
+        x_steps, y_steps: steps per round of each player, 1-1000.
+    """
+    x, y = check_float("x0", x0), check_float("y0", y0)
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    num_rounds = check_int("num_rounds", num_rounds, low=0)
+    check_choice("mode", mode, BILINEAR_MODES)
+    x_steps, y_steps = check_int("x_steps", x_steps, 1, 1000), check_int("y_steps", y_steps, 1, 1000)
+    path = np.empty((num_rounds + 1, 2))
+    path[0] = x, y
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging path may overflow to inf: that is the lesson
+        for t in range(1, num_rounds + 1):
+            y_start = y
+            for _ in range(y_steps):
+                y = y + lr * x           # ascent on f for the maximiser: df/dy = x
+            y_seen = y if mode == "alternating" else y_start
+            for _ in range(x_steps):
+                x = x - lr * y_seen      # descent for the minimiser: df/dx = y
+            path[t] = x, y
+    return path
+
+
+# --- maximum likelihood and KL fits of one Gaussian (lesson 02) ------------------------------------
+
+def gaussian_log_likelihood(x, mu, sigma):
+    r"""The log-likelihood of a sample under N(mu, sigma^2), summed over the sample.
+
+    .. math:: \log L(\mu, \sigma) = \sum_{i=1}^n \log \mathcal N(x_i \mid \mu, \sigma^2)
+              = -\frac n2 \log(2\pi\sigma^2) - \frac{1}{2\sigma^2}\sum_i (x_i - \mu)^2
+
+    ``mu`` and ``sigma`` may be arrays (they broadcast), so one call fills a whole
+    likelihood surface; the sample enters only through n, sum x and sum x^2.
+
+    Args:
+        x: the sample, any shape (flattened).
+        mu: the mean(s).
+        sigma: the standard deviation(s), > 0.
+    """
+    x = _as_numpy(x).reshape(-1)
+    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+    if x.size == 0:
+        raise ValueError("x must hold at least one point")
+    if np.any(sigma <= 0):
+        raise ValueError("sigma must be positive")
+    n, s1, s2 = x.size, x.sum(), (x**2).sum()
+    squares = s2 - 2 * mu * s1 + n * mu**2  # sum_i (x_i - mu)^2
+    out = -0.5 * n * np.log(2 * math.pi * sigma**2) - squares / (2 * sigma**2)
+    return float(out) if out.ndim == 0 else out
+
+
+def gaussian_mle(x) -> tuple[float, float]:
+    r"""The maximum-likelihood (mu, sigma) of a Gaussian: the sample mean and the *biased* std.
+
+    .. math:: \hat\mu = \frac1n \sum_i x_i, \qquad \hat\sigma^2 = \frac1n \sum_i (x_i - \hat\mu)^2
+
+    Setting the derivatives of ``gaussian_log_likelihood`` to 0 gives these (1/n, not 1/(n-1)).
+    """
+    x = _as_numpy(x).reshape(-1)
+    if x.size < 1:
+        raise ValueError("x must hold at least one point")
+    mu = float(x.mean())
+    return mu, float(np.sqrt(((x - mu) ** 2).mean()))
+
+
+class GaussianFit(NamedTuple):
+    """A Gaussian N(mu, sigma^2) fitted to a distribution, and the KL it reached."""
+
+    mu: float
+    sigma: float
+    kl: float
+
+
+def _require_1d_mixture(p):
+    if getattr(p, "dim", None) != 1 or not hasattr(p, "mean"):
+        raise ValueError(f"p must be a 1-D distribution from gan_lessons.distributions, got {p!r}")
+
+
+@functools.lru_cache(maxsize=32)  # distributions are immutable and hash by identity
+def _entropy(p) -> float:
+    """The differential entropy H(p) = -int p log p of a 1-D mixture, by quadrature."""
+    log_p = _log_density(p)
+    lo, hi = p.support(width=12.0)
+
+    def integrand(x):
+        lp = log_p(x)
+        return -_mass_log(math.exp(lp), lp, 0.0)
+    return _quad(integrand, lo[0], hi[0], p)
+
+
+def forward_kl_gaussian(p, mu, sigma):
+    r"""KL(p || N(mu, sigma^2)) for a 1-D mixture p; broadcasts over arrays of mu and sigma.
+
+    .. math:: \mathrm{KL}(p \,\|\, q) = -H(p) - \mathbb E_p[\log q]
+              = -H(p) + \tfrac12\log(2\pi\sigma^2) + \frac{\mathrm{Var}_p + (\mathbb E_p[x] - \mu)^2}{2\sigma^2}
+
+    Only the entropy H(p) needs quadrature (once); the rest uses p's mean and variance,
+    which is why the forward-KL fit is moment matching.
+    """
+    _require_1d_mixture(p)
+    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+    if np.any(sigma <= 0):
+        raise ValueError("sigma must be positive")
+    cross = 0.5 * np.log(2 * math.pi * sigma**2) + (p.variance()[0] + (p.mean()[0] - mu) ** 2) / (2 * sigma**2)
+    return cross - _entropy(p)
+
+
+def reverse_kl_gaussian(p, mu, sigma):
+    r"""KL(N(mu, sigma^2) || p) for a 1-D mixture p; broadcasts over arrays of mu and sigma.
+
+    .. math:: \mathrm{KL}(q \,\|\, p) = -H(q) - \mathbb E_q[\log p]
+              = -\tfrac12 \log(2\pi e \sigma^2) - \mathbb E_{t \sim \mathcal N(0, 1)}[\log p(\mu + \sigma t)]
+
+    The expectation is a trapezoid sum over t in [-9, 9] with step 0.01: for a smooth
+    integrand under a Gaussian weight an even grid is accurate to many digits.
+    """
+    _require_1d_mixture(p)
+    mu, sigma = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64))
+    if np.any(sigma <= 0):
+        raise ValueError("sigma must be positive")
+    x = mu[..., None] + sigma[..., None] * _STD_NODES  # (..., nodes)
+    expected_log_p = p.log_prob(x.reshape(-1)).reshape(x.shape) @ _STD_WEIGHTS
+    return -0.5 * np.log(2 * math.pi * math.e * sigma**2) - expected_log_p
+
+
+_STD_NODES = np.linspace(-9.0, 9.0, 1801)
+_STD_WEIGHTS = np.exp(-0.5 * _STD_NODES**2) / math.sqrt(2 * math.pi) * (_STD_NODES[1] - _STD_NODES[0])
+
+
+def fit_gaussian_forward_kl(p) -> GaussianFit:
+    """The Gaussian closest to p in forward KL(p || q): the one with p's mean and variance.
+
+    Maximum likelihood on many samples of p converges to this fit; it covers every mode.
+    """
+    _require_1d_mixture(p)
+    mu, sigma = float(p.mean()[0]), float(np.sqrt(p.variance()[0]))
+    return GaussianFit(mu, sigma, float(forward_kl_gaussian(p, mu, sigma)))
+
+
+def fit_gaussian_reverse_kl(p, mu0: float | None = None, sigma0: float | None = None) -> GaussianFit:
+    """The Gaussian closest to p in reverse KL(q || p), by numerical minimisation.
+
+    Reverse KL punishes q for putting mass where p has none, so the fit locks onto one
+    mode (lesson 06 shows GANs doing the same: mode collapse). It has a local minimum per
+    mode; with no start given every mode centre and the moment-matched fit are tried and
+    the best kept.
+
+    Args:
+        p: a 1-D mixture.
+        mu0, sigma0: one starting point (both or neither).
+    """
+    from scipy.optimize import minimize
+
+    _require_1d_mixture(p)
+    if (mu0 is None) != (sigma0 is None):
+        raise ValueError("give both mu0 and sigma0, or neither")
+    if mu0 is not None:
+        starts = [(check_float("mu0", mu0), check_float("sigma0", sigma0, low=0.0, low_open=True))]
+    else:
+        moment = fit_gaussian_forward_kl(p)
+        starts = [(float(c), float(s)) for c, s in zip(p.centres[:, 0], p.stds)] + [(moment.mu, moment.sigma)]
+
+    def objective(theta):  # sigma = exp(log sigma) keeps the search unconstrained
+        return float(reverse_kl_gaussian(p, theta[0], math.exp(theta[1])))
+
+    best = min((minimize(objective, [m, math.log(s)], method="Nelder-Mead",
+                         options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000}) for m, s in starts),
+               key=lambda r: r.fun)
+    return GaussianFit(float(best.x[0]), float(math.exp(best.x[1])), float(best.fun))
