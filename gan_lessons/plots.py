@@ -203,3 +203,194 @@ def plot_taxonomy(ax=None, highlight: str = "Direct\n(GAN)"):
     ax.set_ylim(0.0, 1.02)
     ax.set_axis_off()
     return ax.figure
+
+
+# --- lessons 02-04: likelihood, the minimax game, the optimal discriminator ----------------
+# Artists that the lessons' widgets move carry a gid; ``find_artist`` fetches them, so a
+# panel draws its figure once with these same functions and then only updates the data.
+
+def find_artist(fig, gid: str):
+    """The artist in ``fig`` whose gid is ``gid`` (set by the plot functions below)."""
+    found = fig.findobj(lambda a: a.get_gid() == gid)
+    if not found:
+        raise KeyError(f"no artist with gid {gid!r} in this figure")
+    return found[0]
+
+
+def get_axes(axes=None, ncols: int = 2, figsize=(11.0, 3.8)):
+    """``axes`` if given, else ``ncols`` side-by-side axes of one new figure."""
+    if axes is None:
+        _, axes = plt.subplots(1, ncols, figsize=figsize)
+    return axes
+
+
+def likelihood_ranges(x) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(mu_range, sigma_range) around a sample's maximum-likelihood Gaussian, for surfaces and sliders."""
+    from .theory import gaussian_mle
+
+    mu, sigma = gaussian_mle(_np(x))
+    return (mu - 2.5 * sigma, mu + 2.5 * sigma), (0.15 * sigma, 2.5 * sigma)
+
+
+def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n: int = 90):
+    """Fitting N(mu, sigma^2) to a sample by maximum likelihood.
+
+    Left: the sample's histogram, the true density (if ``dist``) and the model. Right: the
+    mean log-likelihood (1/n) log L over (mu, sigma), its maximum (star) and (mu, sigma) (dot).
+    """
+    from .distributions import gaussian_1d
+    from .theory import gaussian_log_likelihood, gaussian_mle
+
+    ax_fit, ax_surface = get_axes(axes)
+    x = _np(x).reshape(-1)
+    (mu_lo, mu_hi), (s_lo, s_hi) = likelihood_ranges(x)
+    grid = np.linspace(min(x.min(), mu_lo), max(x.max(), mu_hi), 400)
+    heights = ax_fit.hist(x, bins=50, density=True, color=COLORS["data"], alpha=0.3, label="sample")[0]
+    if dist is not None:
+        ax_fit.plot(grid, dist.density(grid), color=COLORS["data"], lw=1.5, label="$p_{data}$")
+    model = gaussian_1d(mu, sigma).density(grid)
+    ax_fit.plot(grid, model, color=COLORS["generator"], lw=2, label=r"$\mathcal{N}(\mu, \sigma^2)$",
+                gid="model_density")
+    ax_fit.set_ylim(0, 1.3 * max(model.max(), heights.max()))
+    ax_fit.set_xlabel("x")
+    ax_fit.set_ylabel("density")
+    ax_fit.legend(loc="upper right")
+    ax_fit.set_title(f"mean log-likelihood {gaussian_log_likelihood(x, mu, sigma) / x.size:.3f}",
+                     gid="fit_title")
+
+    mus, sigmas = np.linspace(mu_lo, mu_hi, n), np.linspace(s_lo, s_hi, n)
+    surface = gaussian_log_likelihood(x, mus[None, :], sigmas[:, None]) / x.size  # (sigma, mu)
+    top = surface.max()
+    ax_surface.imshow(np.clip(surface, top - 3, top), origin="lower", aspect="auto", cmap="viridis",
+                      extent=(mu_lo, mu_hi, s_lo, s_hi))
+    ax_surface.contour(mus, sigmas, surface, levels=top - np.array([2.0, 1.0, 0.5, 0.1]),
+                       colors="white", linewidths=0.7, alpha=0.7)
+    ax_surface.plot(*gaussian_mle(x), marker="*", ms=14, color="gold", mec="k", ls="", label="maximum")
+    ax_surface.plot([mu], [sigma], marker="o", ms=8, color=COLORS["generator"], mec="white", ls="",
+                    label=r"$(\mu, \sigma)$", gid="current")
+    ax_surface.set_xlim(mu_lo, mu_hi)
+    ax_surface.set_ylim(s_lo, s_hi)
+    ax_surface.set_xlabel(r"$\mu$")
+    ax_surface.set_ylabel(r"$\sigma$")
+    ax_surface.set_title(r"mean log-likelihood $\frac{1}{n}\log L(\mu, \sigma)$")
+    ax_surface.legend(loc="upper right")
+    return ax_fit.figure
+
+
+def plot_gaussian_fits(dist, fits: dict, ax=None):
+    """A 1-D distribution and Gaussians fitted to it: ``fits`` maps a label to (mu, sigma)."""
+    from .distributions import gaussian_1d
+
+    ax = get_ax(ax)
+    lo, hi = dist.support()
+    lo, hi = float(lo[0]), float(hi[0])
+    x = np.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 500)
+    plot_density(dist, ax=ax, x=x)
+    for (label, (mu, sigma)), color in zip(fits.items(), (COLORS["generator"], COLORS["discriminator"], "#9467bd")):
+        ax.plot(x, gaussian_1d(mu, sigma).density(x), color=color, lw=2, ls="--", label=label)
+    ax.legend(loc="upper right")
+    return ax.figure
+
+
+def plot_bilinear_game(paths: dict, axes=None, lim: float = 3.0, max_radius: float = 1e3):
+    r"""Gradient play on :math:`\min_x \max_y xy`: the paths in the (x, y) plane (left) and their
+    distance from the equilibrium (0, 0) against the round (right, log scale).
+
+    Args:
+        paths: a label -> (num_rounds + 1, 2) array, e.g. from ``theory.bilinear_game``.
+        lim: the left panel shows [-lim, lim]^2.
+        max_radius: the right panel's top.
+    """
+    ax_plane, ax_radius = get_axes(axes)
+    colors = (COLORS["discriminator"], COLORS["generator"], COLORS["data"], "#9467bd")
+    for (label, path), color in zip(paths.items(), colors):
+        path = _np(path)
+        ax_plane.plot(path[:, 0], path[:, 1], color=color, lw=1.2, marker=".", ms=3, label=label,
+                      gid=f"path:{label}")
+        ax_radius.semilogy(np.hypot(path[:, 0], path[:, 1]), color=color, lw=1.5, label=label,
+                           gid=f"radius:{label}")
+    first = _np(next(iter(paths.values())))[0]
+    ax_plane.plot(*first, marker="o", ms=7, color="k", ls="", label="start", gid="start")
+    ax_plane.plot(0, 0, marker="*", ms=14, color="gold", mec="k", ls="", label="equilibrium")
+    ax_plane.set_xlim(-lim, lim)
+    ax_plane.set_ylim(-lim, lim)
+    ax_plane.set_aspect("equal")
+    ax_plane.set_xlabel("x (the minimiser, like G)")
+    ax_plane.set_ylabel("y (the maximiser, like D)")
+    ax_plane.legend(loc="upper right", fontsize="x-small")
+    ax_radius.set_xlim(0, max(len(_np(p)) - 1 for p in paths.values()))
+    ax_radius.set_ylim(max(1e-3, np.hypot(*first) / 10), max_radius)
+    ax_radius.set_xlabel("round")
+    ax_radius.set_ylabel("distance from (0, 0)")
+    ax_radius.legend(loc="upper left")
+    return ax_plane.figure
+
+
+def plot_generator_gradients(ax=None):
+    """|dL_G/da| against D(G(z)) for the minimax and the non-saturating generator losses."""
+    from .theory import generator_logit_gradient
+
+    ax = get_ax(ax)
+    d_fake = np.linspace(1e-3, 1 - 1e-3, 400)
+    logits = np.log(d_fake) - np.log1p(-d_fake)
+    ax.axvspan(0, 0.1, color=COLORS["optimal"], alpha=0.15, lw=0, label="early training: D rejects fakes")
+    for kind, label, color in (("minimax", r"minimax $\log(1 - D(G(z)))$", COLORS["discriminator"]),
+                               ("nonsaturating", r"non-saturating $-\log D(G(z))$", COLORS["generator"])):
+        ax.plot(d_fake, np.abs(generator_logit_gradient(logits, kind)), color=color, lw=2, label=label)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("$D(G(z))$")
+    ax.set_ylabel(r"$|\partial L_G / \partial a|$, $a$ = D's logit")
+    ax.legend(loc="center right")
+    return ax.figure
+
+
+def plot_optimal_discriminator(x, p_data, p_g, d_learned=None, ax=None):
+    """Two densities on a grid ``x``, the optimal discriminator D* = p_data / (p_data + p_g)
+    on a second axis (0 to 1), and optionally a learned D on the same axis."""
+    from .theory import optimal_discriminator
+
+    ax = get_ax(ax)
+    x, p_data, p_g = _np(x), _np(p_data), _np(p_g)
+    ax.plot(x, p_data, color=COLORS["data"], lw=2, label="$p_{data}$")
+    ax.plot(x, p_g, color=COLORS["generator"], lw=2, label="$p_g$", gid="p_g")
+    ax.set_ylim(0, 1.15 * max(p_data.max(), p_g.max()))
+    ax.set_xlabel("x")
+    ax.set_ylabel("density")
+    ax_d = ax.twinx()
+    ax_d.grid(False)
+    ax_d.axhline(0.5, color=COLORS["optimal"], ls=":", lw=1)
+    ax_d.plot(x, optimal_discriminator(p_data, p_g), color=COLORS["discriminator"], lw=2, ls="--",
+              label="$D^*(x)$", gid="d_star")
+    if d_learned is not None:
+        ax_d.plot(x, _np(d_learned), color="k", lw=1.5, label="learned $D(x)$", gid="d_learned")
+    ax_d.set_ylim(-0.02, 1.02)
+    ax_d.set_ylabel("D(x)")
+    lines = ax.get_lines() + [a for a in ax_d.get_lines() if not a.get_label().startswith("_")]
+    ax.legend(lines, [a.get_label() for a in lines], loc="upper left")
+    return ax.figure
+
+
+def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$", jsd=False):
+    r"""C(G) = max_D V(D, G) against a parameter of p_g, its floor -log 4, and the current value.
+
+    Args:
+        params, c_values: the curve, e.g. C(G) for a range of p_g's means.
+        current: (param, C) marked with a dot, or None.
+        jsd: also label the right axis with JSD = (C(G) + log 4) / 2.
+    """
+    ax = get_ax(ax)
+    ax.plot(_np(params), _np(c_values), color=COLORS["discriminator"], lw=2, label="$C(G)$", gid="c_curve")
+    ax.axhline(-np.log(4), color=COLORS["optimal"], ls="--", lw=1, label=r"$-\log 4$ (at $p_g = p_{data}$)")
+    if current is not None:
+        ax.plot(*current, marker="o", ms=9, color=COLORS["generator"], mec="white", ls="", gid="current")
+    ax.set_xlim(np.min(_np(params)), np.max(_np(params)))
+    ax.set_ylim(-np.log(4) - 0.05, 0.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("$C(G)$")
+    if jsd:
+        right = ax.secondary_yaxis("right", functions=(lambda c: (c + np.log(4)) / 2, lambda j: 2 * j - np.log(4)))
+        right.set_ylabel("JSD$(p_{data} \\| p_g)$")
+    ax.legend(loc="lower right")
+    return ax.figure
+

@@ -119,6 +119,21 @@ def value_function_on_grid(d, p_data, p_g, dx) -> float:
         return float((xlogy(p_data, d) + xlogy(p_g, 1 - d)).sum() * dx)
 
 
+def virtual_training_criterion_on_grid(p_data, p_g, dx) -> float:
+    r"""C(G) = V(G, D*) from density values on an evenly spaced grid (Goodfellow et al. 2014, eq. (4)).
+
+    .. math:: C(G) = \sum_i \Big[p_{data,i} \log\frac{p_{data,i}}{p_{data,i} + p_{g,i}}
+              + p_{g,i} \log\frac{p_{g,i}}{p_{data,i} + p_{g,i}}\Big]\,\Delta x
+
+    The same number as ``value_function_on_grid(optimal_discriminator(p_data, p_g), ...)``,
+    but from the ratios directly: where p_g is below 1e-16 p_data, D* rounds to exactly 1
+    and log(1 - D*) to -inf, although p_g log(1 - D*) is tiny.
+    """
+    p_data, p_g, dx = _grid_pair(p_data, p_g, dx)
+    total = p_data + p_g
+    return float((_xlogy_ratio(p_data, total) + _xlogy_ratio(p_g, total)).sum() * dx)
+
+
 # --- quadrature on 1-D densities -----------------------------------------------------------------
 
 def _log_density(f):

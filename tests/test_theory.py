@@ -379,3 +379,14 @@ def test_scalar_mixture_log_density_used_by_quadrature_matches_log_prob():
     for p in (BIMODAL, SKEWED, distributions.mixture_1d([0.0, 1.0], [1.0, 2.0], [1.0, 0.0])):
         log_p = theory._log_density(p)
         np.testing.assert_allclose([log_p(v) for v in x], p.log_prob(x), rtol=1e-12)
+
+
+def test_c_of_g_on_grid_matches_quadrature_even_where_d_star_rounds_to_one():
+    x = np.linspace(-15, 15, 6001)
+    p_data, p_g = distributions.gaussian_1d(0.5, 1.0), distributions.gaussian_1d(-3.0, 1.0)
+    pd, pg = p_data.density(x), p_g.density(x)
+    c = theory.virtual_training_criterion_on_grid(pd, pg, x[1] - x[0])
+    assert c == pytest.approx(theory.virtual_training_criterion(p_data, p_g, -15, 15), rel=1e-7)
+    assert c == pytest.approx(2 * theory.js_divergence_on_grid(pd, pg, x[1] - x[0]) - math.log(4), rel=1e-9)
+    # the value function at the rounded D* is -inf here: log(1 - 1.0) where p_g > 0
+    assert theory.value_function_on_grid(theory.optimal_discriminator(pd, pg), pd, pg, x[1] - x[0]) == -math.inf

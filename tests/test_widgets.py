@@ -1,0 +1,157 @@
+"""The panels of lessons 02-04, built headless: compute against theory, draw under Agg, controls by value."""
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
+import pytest
+from scipy import stats
+
+from gan_lessons import distributions, plots, theory, widgets
+
+BIMODAL = distributions.mixture_1d([-2.0, 2.0], [0.5, 0.5])
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    return PIL.Image.open(io.BytesIO(data)).size
+
+
+# --- the plot functions the lessons call before each widget ----------------------------------------
+
+def test_lesson_plot_functions_draw_on_given_axes_and_return_the_figure():
+    x = BIMODAL.sample(500).numpy()
+    grid = np.linspace(-6, 6, 301)
+    paths = widgets.compute_bilinear_paths(0.2, 50)
+    pairs = [
+        lambda axes: plots.plot_gaussian_likelihood(x, 0.0, 1.0, dist=BIMODAL, axes=axes),
+        lambda axes: plots.plot_bilinear_game(paths, axes=axes),
+    ]
+    for draw in pairs:
+        fig, axes = plt.subplots(1, 2)
+        assert draw(axes) is fig
+    singles = [
+        lambda ax: plots.plot_gaussian_fits(BIMODAL, {"forward": (0.0, 2.06), "reverse": (2.0, 0.5)}, ax=ax),
+        lambda ax: plots.plot_generator_gradients(ax=ax),
+        lambda ax: plots.plot_optimal_discriminator(grid, BIMODAL.density(grid), stats.norm(1, 1).pdf(grid), ax=ax,
+                                                    d_learned=np.full_like(grid, 0.5)),
+        lambda ax: plots.plot_c_of_g(grid, np.full_like(grid, -1.0), current=(0.0, -1.0), ax=ax, jsd=True),
+    ]
+    for draw in singles:
+        fig, ax = plt.subplots()
+        assert draw(ax) is fig
+    assert len(plt.get_fignums()) == len(pairs) + len(singles)  # nothing drew a figure of its own
+
+
+def test_plot_optimal_discriminator_draws_d_star():
+    grid = np.linspace(-6, 6, 301)
+    p_data, p_g = BIMODAL.density(grid), stats.norm(1, 1).pdf(grid)
+    fig = plots.plot_optimal_discriminator(grid, p_data, p_g)
+    np.testing.assert_allclose(plots.find_artist(fig, "d_star").get_ydata(), p_data / (p_data + p_g))
+    with pytest.raises(KeyError, match="nothing"):
+        plots.find_artist(fig, "nothing")
+
+
+def test_likelihood_surface_peaks_at_the_mle():
+    x = np.random.default_rng(0).normal(1.0, 0.5, 400)
+    fig = plots.plot_gaussian_likelihood(x, 0.0, 1.0)
+    surface_ax = fig.axes[1]
+    image = surface_ax.images[0].get_array()
+    (mu_lo, mu_hi), (s_lo, s_hi) = plots.likelihood_ranges(x)
+    i, j = np.unravel_index(np.argmax(image), image.shape)
+    mu_hat, sigma_hat = theory.gaussian_mle(x)
+    assert mu_lo + (j + 0.5) * (mu_hi - mu_lo) / image.shape[1] == pytest.approx(mu_hat, abs=0.1)
+    assert s_lo + (i + 0.5) * (s_hi - s_lo) / image.shape[0] == pytest.approx(sigma_hat, abs=0.05)
+
+
+# --- compute and draw -------------------------------------------------------------------------------
+
+def test_compute_discriminator_view_agrees_with_quadrature():
+    x = np.linspace(-20, 20, 4001)
+    view = widgets.compute_discriminator_view(x, BIMODAL.density(x), 1.0, 1.5)
+    p_g = distributions.gaussian_1d(1.0, 1.5)
+    assert view["c"] == pytest.approx(theory.virtual_training_criterion(BIMODAL, p_g, -20, 20), rel=1e-6)
+    assert view["jsd"] == pytest.approx(theory.js_divergence_quad(BIMODAL, p_g, -20, 20), rel=1e-6)
+    np.testing.assert_allclose(view["p_g"], stats.norm(1.0, 1.5).pdf(x), rtol=1e-12)
+
+
+def test_c_of_g_curve_reaches_its_floor_only_at_p_data():
+    x = np.linspace(-15, 15, 3001)
+    p_data = distributions.gaussian_1d(0.5, 1.0).density(x)
+    mus = np.linspace(-3, 3, 61)
+    curve = widgets.compute_c_of_g_curve(x, p_data, mus, 1.0)
+    assert mus[np.argmin(curve)] == pytest.approx(0.5)
+    assert curve.min() == pytest.approx(-math.log(4), abs=1e-9)
+    assert np.all(curve[np.abs(mus - 0.5) > 0.05] > -math.log(4) + 1e-4)
+
+
+def test_draw_bilinear_moves_the_paths():
+    fig = plots.plot_bilinear_game(widgets.compute_bilinear_paths(0.1, 20))
+    paths = widgets.compute_bilinear_paths(0.5, 40, x_steps=2)
+    widgets.draw_bilinear(fig, paths)
+    line = plots.find_artist(fig, "path:alternating")
+    np.testing.assert_array_equal(np.column_stack(line.get_data()), paths["alternating"])
+    assert fig.axes[1].get_xlim() == (0, 40)
+
+
+# --- panels ---------------------------------------------------------------------------------------
+
+def test_likelihood_panel_follows_its_sliders_and_jumps_to_the_maximum():
+    x = BIMODAL.sample(800).numpy()[:, 0]
+    panel = widgets.LikelihoodPanel(x, BIMODAL)
+    first = panel.image.value
+    assert png_size(first) == panel.canvas.get_width_height() == (792, 273)
+    panel.mu.value, panel.sigma.value = 0.5, 1.5
+    model = plots.find_artist(panel.figure, "model_density")
+    np.testing.assert_allclose(model.get_ydata(), stats.norm(0.5, 1.5).pdf(model.get_xdata()), rtol=1e-12)
+    assert f"{theory.gaussian_log_likelihood(x, 0.5, 1.5) / len(x):.3f}" in panel.readout.value
+    assert panel.image.value != first
+    panel.jump_to_maximum()
+    mu_hat, sigma_hat = theory.gaussian_mle(x)
+    assert panel.mu.value == pytest.approx(mu_hat, abs=panel.mu.step)
+    assert panel.sigma.value == pytest.approx(sigma_hat, abs=panel.sigma.step)
+    assert plots.find_artist(panel.figure, "current").get_xdata()[0] == panel.mu.value
+
+
+def test_bilinear_panel_replays_the_game_for_its_settings():
+    panel = widgets.BilinearGamePanel(lr=0.1, num_rounds=100)
+    panel.set_values((panel.lr, 0.4), (panel.y_steps, 3), (panel.num_rounds, 50))
+    expected = theory.bilinear_game(1.0, 0.5, 0.4, 50, "alternating", x_steps=1, y_steps=3)
+    np.testing.assert_array_equal(panel.paths["alternating"], expected)
+    assert "circles it" in panel.readout.value  # (1 * 0.4) (3 * 0.4) = 0.48 < 4
+    panel.set_values((panel.lr, 1.2), (panel.x_steps, 2))
+    assert "thrown out" in panel.readout.value  # (2 * 1.2) (3 * 1.2) = 8.64 >= 4
+    assert png_size(panel.image.value) == panel.canvas.get_width_height()
+
+
+def test_optimal_discriminator_panel_tracks_c_of_g():
+    panel = widgets.OptimalDiscriminatorPanel(BIMODAL, mu_g=3.0, sigma_g=1.0)
+    panel.mu_g.value = -1.0
+    dx = panel.x[1] - panel.x[0]
+    p_g = stats.norm(-1.0, 1.0).pdf(panel.x)
+    c = theory.virtual_training_criterion_on_grid(panel.p_data, p_g, dx)
+    assert plots.find_artist(panel.figure, "current").get_ydata()[0] == pytest.approx(c, rel=1e-12)
+    assert f"{c:.4f}" in panel.readout.value
+    before = plots.find_artist(panel.figure, "c_curve").get_ydata().copy()
+    panel.sigma_g.value = 2.0  # a wider p_g: a new curve, and the axes rescale
+    after = plots.find_artist(panel.figure, "c_curve").get_ydata()
+    assert not np.allclose(before, after)
+    assert panel.ax_d.get_ylim()[1] == pytest.approx(1.15 * panel.p_data.max())
+    with pytest.raises(ValueError, match="mu_g"):
+        widgets.OptimalDiscriminatorPanel(BIMODAL, mu_g=9.0)
+
+
+def test_panels_display_as_their_widget_box():
+    panel = widgets.BilinearGamePanel(num_rounds=20)
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.box.model_id
