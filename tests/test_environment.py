@@ -1,0 +1,50 @@
+"""pyproject.toml and environment.yml name the same packages; CI runs the README's test command."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_TO_PIP = {"pytorch": "torch"}
+NOT_PACKAGES = {"python", "pip"}
+
+
+def name_of(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def pyproject_packages() -> set[str]:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(meta["dependencies"])
+    for extra in meta["optional-dependencies"].values():
+        reqs += extra
+    return {name_of(r) for r in reqs}
+
+
+def conda_packages() -> tuple[set[str], list[str]]:
+    names, pip_lines, in_deps, in_pip = set(), [], False, False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.startswith("dependencies:"):
+            in_deps = True
+            continue
+        if in_deps and (m := re.match(r"^  - (\S.*)$", line)):
+            in_pip = m.group(1).rstrip() == "pip:"
+            name = name_of(m.group(1))
+            if not in_pip and name not in NOT_PACKAGES:
+                names.add(CONDA_TO_PIP.get(name, name))
+        elif in_deps and in_pip and (m := re.match(r"^      - (.+)$", line)):
+            pip_lines.append(m.group(1).strip())
+    return names, pip_lines
+
+
+def test_environment_yml_and_pyproject_name_the_same_packages():
+    conda, pip_lines = conda_packages()
+    assert conda == pyproject_packages()
+    assert "-e ." in pip_lines  # the package itself, editable
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert "make test" in readme
+    assert ci[-1].strip() == "make test"
+    assert "pip install --quiet torch==2.13.0" in "\n".join(ci)

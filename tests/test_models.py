@@ -1,0 +1,91 @@
+"""Model shapes and configs, and lesson 01's two classifiers against independent computations."""
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from gan_lessons import models
+
+
+def test_generator_and_discriminator_shapes_and_output_activations():
+    G = models.MLPGenerator(latent_dim=5, hidden_dims=(16, 16), out_dim=784, out_activation="sigmoid",
+                            out_shape=(1, 28, 28))
+    z = G.sample_z(7, generator=torch.Generator().manual_seed(0))
+    x = G(z)
+    assert z.shape == (7, 5) and x.shape == (7, 1, 28, 28)
+    assert x.min() >= 0 and x.max() <= 1
+    D = models.MLPDiscriminator(in_dim=784, hidden_dims=(32,))
+    logits = D(x)
+    assert logits.shape == (7,)
+    assert torch.allclose(D.prob(x), torch.sigmoid(logits))
+    tanh_g = models.MLPGenerator(latent_dim=2, out_dim=3, out_activation="tanh")
+    assert tanh_g.sample(100).abs().max() <= 1
+
+
+def test_uniform_noise_lies_in_minus_one_one():
+    G = models.MLPGenerator(latent_dim=3, noise="uniform")
+    z = G.sample_z(5000, generator=torch.Generator().manual_seed(0))
+    assert z.min() >= -1 and z.max() <= 1
+    assert stats.kstest(z[:, 0].numpy(), stats.uniform(-1, 2).cdf).pvalue > 1e-3
+
+
+def test_hidden_layers_follow_the_config():
+    G = models.MLPGenerator(models.GeneratorConfig(latent_dim=4, hidden_dims=(8, 6), out_dim=2, activation="tanh"))
+    linears = [m for m in G.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(4, 8), (8, 6), (6, 2)]
+    assert any(isinstance(m, torch.nn.Tanh) for m in G.modules())
+    assert models.count_parameters(G) == 4 * 8 + 8 + 8 * 6 + 6 + 6 * 2 + 2
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(latent_dim=0), "latent_dim"), (dict(hidden_dims=(8, -1)), "hidden_dims"),
+                                          (dict(activation="swish"), "activation"),
+                                          (dict(out_activation="softmax"), "out_activation"),
+                                          (dict(noise="cauchy"), "noise"), (dict(out_dim=4, out_shape=(3,)), "out_shape")])
+def test_generator_config_errors_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        models.GeneratorConfig(**kwargs)
+
+
+def test_discriminator_config_errors_name_the_argument():
+    with pytest.raises(ValueError, match="in_dim"):
+        models.DiscriminatorConfig(in_dim=0)
+    with pytest.raises(ValueError, match="leaky_slope"):
+        models.DiscriminatorConfig(leaky_slope=2.0)
+
+
+def two_blobs(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    x0 = rng.multivariate_normal([-1, 0], [[1.0, 0.3], [0.3, 0.5]], n)
+    x1 = rng.multivariate_normal([1.5, 1], [[0.6, -0.2], [-0.2, 0.8]], n // 2)
+    return np.vstack([x0, x1]), np.r_[np.zeros(n), np.ones(n // 2)]
+
+
+def test_logistic_regression_reaches_the_optimum():
+    x, y = two_blobs()
+    lr = models.LogisticRegression().fit(x, y)
+    # First-order optimality: the mean cross-entropy's gradient vanishes at the fit.
+    p = lr.predict_proba(x).numpy()
+    grad_w = ((p - y)[:, None] * x).mean(0)
+    grad_b = (p - y).mean()
+    assert np.abs(grad_w).max() < 1e-5 and abs(grad_b) < 1e-5
+    assert ((p > 0.5) == y).mean() > 0.85
+
+
+def test_gaussian_class_conditional_is_bayes_rule_with_mle_gaussians():
+    x, y = two_blobs()
+    gc = models.GaussianClassConditional().fit(x, y)
+    rv = [stats.multivariate_normal(x[y == c].mean(0), np.cov(x[y == c].T, bias=True)) for c in (0, 1)]
+    prior1 = (y == 1).mean()
+    pts = np.random.default_rng(1).normal(size=(20, 2))
+    joint1, joint0 = rv[1].pdf(pts) * prior1, rv[0].pdf(pts) * (1 - prior1)
+    np.testing.assert_allclose(gc.predict_proba(pts).numpy(), joint1 / (joint0 + joint1), rtol=1e-8)
+    new_x, new_y = gc.sample(20000, generator=torch.Generator().manual_seed(0))
+    assert abs(new_y.double().mean().item() - prior1) < 0.02
+    np.testing.assert_allclose(new_x[new_y == 1].mean(0).numpy(), x[y == 1].mean(0), atol=0.05)
+
+
+def test_classifiers_say_what_to_do_before_fit():
+    with pytest.raises(RuntimeError, match="fit"):
+        models.LogisticRegression().predict_proba(np.zeros((2, 2)))
+    with pytest.raises(RuntimeError, match="fit"):
+        models.GaussianClassConditional().sample(3)

@@ -1,0 +1,52 @@
+"""Every lesson follows the course's shape and is committed executed (nbval runs them separately)."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def cells(nb):
+    return json.loads(nb.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_lessons_are_numbered_in_order():
+    numbers = [int(nb.name[:2]) for nb in NOTEBOOKS]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_title_cell_links_previous_and_next_lesson(nb):
+    first = cells(nb)[0]
+    assert first["cell_type"] == "markdown" and source(first).startswith("# ")
+    links = re.findall(r"\]\(([0-9]{2}_[a-z0-9_]+\.ipynb)\)", source(first))
+    n = int(nb.name[:2])
+    if n > 1:
+        assert any(link.startswith(f"{n - 1:02d}_") for link in links), "no link to the previous lesson"
+    if n < 10:
+        assert any(link.startswith(f"{n + 1:02d}_") for link in links), "no link to the next lesson"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_setup_cell_with_seed_device_and_quick_mode(nb):
+    code = [c for c in cells(nb) if c["cell_type"] == "code"]
+    setup = source(code[0])
+    for needed in ("set_seed(SEED)", "get_device()", "quick_mode()", "set_style()"):
+        assert needed in setup
+    assert sum("set_seed(SEED)" in source(c) for c in code) == 1
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_executed_without_errors_and_with_exercise_checks(nb):
+    code = [c for c in cells(nb) if c["cell_type"] == "code" and source(c).strip()]
+    assert all(c.get("execution_count") is not None for c in code), "run the notebook before committing"
+    for c in code:
+        assert not any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    assert any("exercises.check_" in source(c) for c in code)
+    assert nb.stat().st_size < 3_000_000

@@ -1,0 +1,77 @@
+"""Plot functions draw on the axes they are given and return its figure; the image grid tiles exactly."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from gan_lessons import distributions, plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def fake_history(n=50):
+    it = list(range(1, n + 1))
+    return {"iteration": it, "d_loss": np.linspace(1.4, 1.3, n).tolist(), "g_loss": np.linspace(0.6, 0.7, n).tolist(),
+            "d_real": [0.6] * n, "d_fake": [0.4] * n}
+
+
+def test_set_style_applies_the_course_theme():
+    plots.set_style()
+    assert plt.rcParams["axes.grid"] is True
+    assert plt.rcParams["figure.dpi"] == 80
+
+
+def test_functions_draw_on_the_given_axes_and_return_its_figure():
+    d1, ring = distributions.mixture_1d([-2, 2], [0.5, 0.5]), distributions.ring_2d()
+    cases = [
+        lambda ax: plots.plot_density(d1, ax=ax),
+        lambda ax: plots.plot_density_vs_samples(d1, d1.sample(500), ax=ax),
+        lambda ax: plots.plot_density_vs_samples(ring, ring.sample(500), ax=ax),
+        lambda ax: plots.plot_losses(fake_history(), ax=ax, smooth=5),
+        lambda ax: plots.plot_d_outputs(fake_history(), ax=ax),
+        lambda ax: plots.plot_image_grid(torch.rand(12, 1, 28, 28), nrow=4, ax=ax),
+        lambda ax: plots.plot_taxonomy(ax=ax),
+    ]
+    for draw in cases:
+        fig, ax = plt.subplots()
+        before = len(ax.get_children())
+        assert draw(ax) is fig
+        assert len(ax.get_children()) > before
+        assert len(plt.get_fignums()) == 1
+        plt.close(fig)
+
+
+def test_density_vs_samples_plots_the_exact_density():
+    d = distributions.gaussian_1d(0, 1)
+    fig = plots.plot_density_vs_samples(d, d.sample(1000))
+    line = fig.axes[0].lines[0]
+    x, y = line.get_data()
+    np.testing.assert_allclose(y, np.exp(-x ** 2 / 2) / np.sqrt(2 * np.pi), rtol=1e-10)
+
+
+def test_image_grid_places_each_image_in_its_cell():
+    imgs = np.zeros((5, 3, 4))
+    for i in range(5):
+        imgs[i] = i / 4
+    grid = plots.image_grid(imgs, nrow=2, padding=1, pad_value=-1)
+    assert grid.shape == (3 * 4 + 1, 2 * 5 + 1)
+    assert np.all(grid[1:4, 1:5] == 0) and np.all(grid[1:4, 6:10] == 0.25)
+    assert np.all(grid[9:12, 1:5] == 1.0) and np.all(grid[9:12, 6:10] == -1)  # last cell stays padding
+    flat = plots.image_grid(torch.rand(4, 784), nrow=2, padding=0)
+    assert flat.shape == (56, 56)
+    with pytest.raises(ValueError, match="square"):
+        plots.image_grid(np.zeros((2, 10)))
+
+
+def test_taxonomy_highlights_gans():
+    fig = plots.plot_taxonomy()
+    texts = {t.get_text(): t for t in fig.axes[0].texts}
+    assert "Direct\n(GAN)" in texts and texts["Direct\n(GAN)"].get_fontweight() == "bold"
+    assert any("VAE" in t for t in texts)
