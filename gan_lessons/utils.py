@@ -129,13 +129,18 @@ def _cache_root() -> Path:
     return Path(base) / "gan_lessons"
 
 
+def default_data_dir() -> Path:
+    """The default data folder, ``~/.cache/gan_lessons/data`` (or under XDG_CACHE_HOME)."""
+    return _cache_root() / "data"
+
+
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     """The folder that holds data sets: ``path`` if given, else GAN_LESSONS_DATA, else
     ``~/.cache/gan_lessons/data``. It is not created here: readers look, downloaders create."""
     if path is not None:
         return Path(path).expanduser()
     env = os.environ.get(DATA_ENV, "").strip()
-    return Path(env).expanduser() if env else _cache_root() / "data"
+    return Path(env).expanduser() if env else default_data_dir()
 
 
 def checkpoint_dir(path: str | os.PathLike | None = None) -> Path:

@@ -1,0 +1,146 @@
+"""The MNIST reader and downloader, on tiny IDX files made here; the network is never touched."""
+import gzip
+import hashlib
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gan_lessons import data
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+def idx_bytes(array: np.ndarray, dtype_code: int = 0x08) -> bytes:
+    array = np.asarray(array, dtype=np.uint8)
+    header = struct.pack(">HBB", 0, dtype_code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
+
+
+@pytest.fixture
+def images():
+    return np.arange(3 * 28 * 28, dtype=np.uint64).reshape(3, 28, 28).astype(np.uint8)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_round_trips_raw_and_gzip(tmp_path, images, compress):
+    raw = idx_bytes(images)
+    path = tmp_path / ("x.gz" if compress else "x")
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    out = data.read_idx(path)
+    assert out.dtype == np.uint8 and np.array_equal(out, images)
+
+
+def test_truncated_file_names_the_file_and_the_problem(tmp_path, images):
+    path = tmp_path / "short-idx3-ubyte"
+    path.write_bytes(idx_bytes(images)[:-10])
+    with pytest.raises(data.DataError, match=r"short-idx3-ubyte.*truncated"):
+        data.read_idx(path)
+    gz = tmp_path / "short.gz"
+    gz.write_bytes(gzip.compress(idx_bytes(images))[:-8])
+    with pytest.raises(data.DataError, match=r"short\.gz.*(gzip|truncated)"):
+        data.read_idx(gz)
+
+
+def test_wrong_magic_number(tmp_path, images):
+    path = tmp_path / "float-idx"
+    path.write_bytes(idx_bytes(images, dtype_code=0x0D))
+    with pytest.raises(data.DataError, match="magic number"):
+        data.read_idx(path)
+
+
+def make_split(folder: Path, n_images: int, n_labels: int, split="test"):
+    spec_i, spec_l = data.MNIST_FILES[(split, "images")], data.MNIST_FILES[(split, "labels")]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / spec_i.name).write_bytes(gzip.compress(idx_bytes(np.zeros((n_images, 28, 28)))))
+    (folder / spec_l.name).write_bytes(gzip.compress(idx_bytes(np.arange(n_labels) % 10)))
+
+
+def test_mismatched_counts_are_refused(tmp_path):
+    make_split(tmp_path, n_images=10000, n_labels=9999)
+    with pytest.raises(data.DataError, match="labels"):
+        data.load_mnist("test", root=tmp_path)
+
+
+def test_missing_data_says_which_files_to_put_where(tmp_path, monkeypatch):
+    monkeypatch.delenv("GAN_LESSONS_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(data.DataError) as err:
+        data.load_mnist("train", root=tmp_path / "mine")
+    msg = str(err.value)
+    assert "train-images-idx3-ubyte.gz" in msg and "train-labels-idx1-ubyte.gz" in msg
+    assert str(tmp_path / "mine") in msg and "GAN_LESSONS_DATA" in msg and "download=True" in msg
+    with pytest.raises(ValueError, match="split"):
+        data.load_mnist("validation", root=tmp_path)
+
+
+def test_search_order_is_root_then_environment_then_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.search_folders(tmp_path / "root") == [tmp_path / "root", tmp_path / "env",
+                                                      tmp_path / "cache" / "gan_lessons" / "data"]
+    make_split(tmp_path / "env", 10000, 10000)
+    images, labels = data.load_mnist("test", root=tmp_path / "root")  # falls through to the environment
+    assert images.shape == (10000, 28, 28) and labels.dtype == torch.int64
+
+
+def fake_fetcher(payload: bytes, fail_first: int = 0, log=None):
+    state = {"calls": 0}
+
+    def fetch(url, destination):
+        state["calls"] += 1
+        if log is not None:
+            log.append(url)
+        if state["calls"] <= fail_first:
+            Path(destination).write_bytes(payload[: len(payload) // 2])  # interrupted mid-way
+            raise ConnectionError("connection reset")
+        Path(destination).write_bytes(payload)
+    return fetch
+
+
+def spec_for(payload: bytes):
+    return data.MnistFile("toy-idx1-ubyte.gz", hashlib.md5(payload).hexdigest(), len(payload), 10, 1)
+
+
+def test_download_verifies_then_renames_into_place(tmp_path):
+    payload = gzip.compress(idx_bytes(np.arange(10)))
+    urls = []
+    path = data.download_file(spec_for(payload), tmp_path, fetch=fake_fetcher(payload, fail_first=1, log=urls))
+    assert path == tmp_path / "toy-idx1-ubyte.gz" and path.read_bytes() == payload
+    assert len(urls) == 2 and urls[0].startswith(data.MIRRORS[0]) and urls[1].startswith(data.MIRRORS[1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy-idx1-ubyte.gz"]  # no .part left
+
+
+def test_interrupted_or_corrupt_downloads_leave_nothing_behind(tmp_path):
+    payload = gzip.compress(idx_bytes(np.arange(10)))
+    with pytest.raises(data.DataError, match=r"(?s)connection reset.*Offline\?"):
+        data.download_file(spec_for(payload), tmp_path, fetch=fake_fetcher(payload, fail_first=99))
+    with pytest.raises(data.DataError, match="checksum mismatch"):
+        data.download_file(spec_for(payload), tmp_path, fetch=fake_fetcher(b"not mnist at all"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_published_checksums_are_the_mirrors():
+    assert data.MNIST_FILES[("train", "images")].md5 == "f68b3c2dcbeaaa9fbdd348bbdeb94873"
+    assert {f.count for f in data.MNIST_FILES.values()} == {60000, 10000}
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared MNIST test split is not beside the checkout")
+def test_the_real_test_split_reads_as_published():
+    images, labels = data.load_mnist("test", root=SHARED)
+    # sha256 of the uncompressed labels file as given in the shared folder's README
+    raw = gzip.decompress((SHARED / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+    assert images.shape == (10000, 28, 28)
+    assert torch.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert images.float().mean().item() == pytest.approx(33.79, abs=0.01)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared MNIST test split is not beside the checkout")
+def test_quick_mode_trains_on_the_test_split_and_says_so(monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_QUICK", "1")
+    x, y, note = data.load_training_images(root=SHARED, scale="symmetric")
+    assert x.shape == (10000, 1, 28, 28) and x.min() == -1 and x.max() == 1
+    assert "quick mode" in note and "test split" in note
