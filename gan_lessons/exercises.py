@@ -34,7 +34,7 @@ def exercise_check(name: str) -> Callable:
             try:
                 ok, message = check(answer, *args, **kwargs)
             except NotImplementedError:
-                _say(TODO, name, "not attempted yet: your function still raises NotImplementedError.")
+                _say(TODO, name, "not attempted yet: fill in the function body (it still returns None or raises NotImplementedError).")
                 return False
             except Exception as err:  # a learner's bug must never stop the notebook
                 _say(FAIL, name, f"your answer raised {type(err).__name__}: {err}")
@@ -43,6 +43,14 @@ def exercise_check(name: str) -> Callable:
             return bool(ok)
         return run
     return wrap
+
+
+def call(fn: Callable, *args):
+    """Call a learner's function; a result of None (an unfinished ``...`` body) counts as not attempted."""
+    out = fn(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
 
 
 def close(a, b, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
@@ -61,7 +69,7 @@ def check_bayes_posterior(posterior_fn):
     rng = np.random.default_rng(1)
     lik1, lik0, prior1 = rng.uniform(0.01, 2, 50), rng.uniform(0.01, 2, 50), rng.uniform(0.05, 0.95, 50)
     expected = lik1 * prior1 / (lik1 * prior1 + lik0 * (1 - prior1))
-    got = np.asarray(posterior_fn(lik1, lik0, prior1), dtype=float)
+    got = np.asarray(call(posterior_fn, lik1, lik0, prior1), dtype=float)
     if got.shape != expected.shape:
         return False, f"expected an array of shape {expected.shape}, got {got.shape}"
     if close(got, expected):
@@ -77,7 +85,7 @@ def check_exponential_sampler(sampler, rate: float = 2.0):
     from scipy import stats
 
     u = np.random.default_rng(0).uniform(size=20000)
-    x = np.asarray(sampler(u, rate), dtype=float)
+    x = np.asarray(call(sampler, u, rate), dtype=float)
     if x.shape != u.shape:
         return False, f"return one sample per u: expected shape {u.shape}, got {x.shape}"
     if np.any(~np.isfinite(x)) or np.any(x < 0):
@@ -88,3 +96,175 @@ def check_exponential_sampler(sampler, rate: float = 2.0):
                       f"(p = {ks.pvalue:.2f}); mean {x.mean():.3f} against 1/rate = {1 / rate:.3f}.")
     return False, (f"the samples do not follow Exponential({rate}) (KS p = {ks.pvalue:.1e}, mean {x.mean():.3f}, "
                    f"expected {1 / rate:.3f}). Solve u = F(x) = 1 - exp(-rate x) for x.")
+
+
+# --- lessons 02-04 ---------------------------------------------------------------------------
+
+@exercise_check("Maximum-likelihood Gaussian")
+def check_gaussian_mle(mle_fn):
+    """``mle_fn(x)`` must return the maximum-likelihood (mu, sigma) of a Gaussian for the sample x."""
+    from .theory import gaussian_mle
+
+    x = np.random.default_rng(2).normal(1.5, 0.8, size=12)  # small n, so 1/n and 1/(n-1) differ
+    mu, sigma = (float(v) for v in call(mle_fn, x))
+    expected = gaussian_mle(x)
+    if close((mu, sigma), expected):
+        return True, f"correct: mu = mean, sigma = sqrt(mean of squared deviations) = ({mu:.4f}, {sigma:.4f})."
+    if close(mu, expected[0]) and close(sigma, x.std(ddof=1)):
+        return False, "your sigma divides by n - 1 (the unbiased variance); the likelihood's maximum divides by n."
+    if close(mu, expected[0]) and close(sigma, expected[1] ** 2):
+        return False, "you returned the variance sigma^2; return its square root."
+    return False, (f"expected ({expected[0]:.4f}, {expected[1]:.4f}), got ({mu:.4f}, {sigma:.4f}). "
+                   "Set the derivatives of sum_i log N(x_i | mu, sigma^2) to zero.")
+
+
+@exercise_check("Gaussian log-likelihood")
+def check_gaussian_log_likelihood(log_lik_fn):
+    """``log_lik_fn(x, mu, sigma)`` must return sum_i log N(x_i | mu, sigma^2) as one number."""
+    from scipy import stats
+
+    x = np.random.default_rng(3).normal(-1.0, 2.0, size=50)
+    for mu, sigma in ((0.0, 1.0), (-1.0, 2.0), (2.0, 0.5)):
+        expected = stats.norm(mu, sigma).logpdf(x).sum()
+        got = float(np.sum(call(log_lik_fn, x, mu, sigma)))
+        if not close(got, expected):
+            if close(got, expected / len(x)):
+                return False, "you returned the mean over the sample; the log-likelihood is the sum."
+            if close(got, np.exp(expected), rtol=1e-3):
+                return False, "you returned the likelihood itself; take the log of each density before summing."
+            return False, (f"at mu={mu}, sigma={sigma} expected {expected:.4f}, got {got:.4f}. "
+                           "log N(x | mu, sigma^2) = -log(sigma sqrt(2 pi)) - (x - mu)^2 / (2 sigma^2).")
+    return True, "correct: your log-likelihood matches scipy.stats.norm(mu, sigma).logpdf(x).sum()."
+
+
+@exercise_check("The non-saturating gradient")
+def check_nonsaturating_gradient(grad_fn):
+    """``grad_fn(a)`` must return d/da [-log sigmoid(a)] elementwise, a being D's logit on fakes."""
+    from .theory import generator_logit_gradient
+
+    a = np.linspace(-6, 6, 25)
+    got = np.asarray(call(grad_fn, a), dtype=float)
+    expected = generator_logit_gradient(a, "nonsaturating")
+    if got.shape != a.shape:
+        return False, f"return one gradient per logit: expected shape {a.shape}, got {got.shape}"
+    if close(got, expected):
+        return True, "correct: -(1 - D(G(z))), close to -1 exactly when D rejects the fakes."
+    if close(got, -expected):
+        return False, "the sign is off: -log sigmoid(a) decreases as a grows, so its derivative is negative."
+    if close(got, generator_logit_gradient(a, "minimax")):
+        return False, "that is the minimax loss's gradient, -D(G(z)); differentiate -log sigmoid(a) instead."
+    return False, "not yet: use d/da log sigmoid(a) = 1 - sigmoid(a)."
+
+
+@exercise_check("One round of alternating play")
+def check_alternating_round(round_fn):
+    """``round_fn(x, y, lr)`` must do y <- y + lr x, then x <- x - lr y with the new y, and return (x, y)."""
+    from .theory import bilinear_game
+
+    for x, y, lr in ((1.0, 0.5, 0.1), (-0.3, 2.0, 0.7)):
+        got = tuple(float(v) for v in call(round_fn, x, y, lr))
+        expected = tuple(bilinear_game(x, y, lr, 1, "alternating")[1])
+        if not close(got, expected):
+            if close(got, tuple(bilinear_game(x, y, lr, 1, "simultaneous")[1])):
+                return False, "that is a simultaneous step: x must answer the *new* y, as G answers the updated D."
+            return False, (f"from (x, y) = ({x}, {y}) with lr = {lr} expected ({expected[0]:.4f}, {expected[1]:.4f}), "
+                           f"got ({got[0]:.4f}, {got[1]:.4f}). y ascends xy (gradient x); x descends it (gradient y).")
+    return True, "correct: y moves first, then x uses the y it now faces, just as Algorithm 1 updates D before G."
+
+
+@exercise_check("The optimal discriminator")
+def check_optimal_discriminator(d_star_fn):
+    """``d_star_fn(p_data, p_g)`` must return p_data / (p_data + p_g) elementwise (arrays in, array out)."""
+    from .theory import optimal_discriminator
+
+    rng = np.random.default_rng(4)
+    p_data, p_g = rng.uniform(0.01, 2, 40), rng.uniform(0.01, 2, 40)
+    got = np.asarray(call(d_star_fn, p_data, p_g), dtype=float)
+    if got.shape != p_data.shape:
+        return False, f"return one value per point: expected shape {p_data.shape}, got {got.shape}"
+    if close(got, optimal_discriminator(p_data, p_g)):
+        return True, "correct: D*(x) = p_data / (p_data + p_g), 1/2 wherever the two densities agree."
+    if close(got, optimal_discriminator(p_g, p_data)):
+        return False, "upside down: D says 'real', so D* is the share of p_data, not of p_g."
+    return False, "not yet: maximise a log y + b log(1 - y) over y; the maximum is at y = a / (a + b)."
+
+
+@exercise_check("Jensen-Shannon divergence on a grid")
+def check_js_divergence(jsd_fn):
+    """``jsd_fn(p, q, dx)`` must return JSD(p || q) in nats from densities on an even grid."""
+    from .theory import js_divergence_on_grid, kl_divergence_on_grid
+
+    x = np.linspace(-10, 10, 2001)
+    dx = x[1] - x[0]
+    for mu, sigma in ((1.0, 1.0), (3.0, 0.5), (0.0, 2.0)):
+        p = np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi)
+        q = np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+        got, expected = float(call(jsd_fn, p, q, dx)), js_divergence_on_grid(p, q, dx)
+        if not close(got, expected, rtol=1e-3):
+            m = (p + q) / 2
+            if close(got, 2 * expected, rtol=1e-3):
+                return False, "you forgot the 1/2 in front of each KL term."
+            if close(got, expected / np.log(2), rtol=1e-3):
+                return False, "you measured in bits (log base 2); the course uses nats (natural log)."
+            if close(got, kl_divergence_on_grid(p, m, dx), rtol=1e-3):
+                return False, "that is KL(p || m) alone; JSD averages KL(p || m) and KL(q || m)."
+            return False, f"for N(0, 1) against N({mu}, {sigma}^2) expected {expected:.4f}, got {got:.4f}."
+    return True, "correct: JSD = (KL(p || m) + KL(q || m)) / 2 with m the average density; at most log 2."
+
+
+# --- lesson 06 ------------------------------------------------------------------------------
+
+@exercise_check("Mode coverage by hand")
+def check_mode_coverage(coverage_fn):
+    """``coverage_fn(samples, centres, stds)`` must return (modes captured, fraction of high-quality samples)."""
+    from .distributions import GaussianMixture
+    from .metrics import mode_coverage
+
+    rng = np.random.default_rng(6)
+    for trial in range(5):
+        k = int(rng.integers(3, 9))
+        centres = rng.uniform(-5, 5, size=(k, 2))
+        stds = rng.uniform(0.1, 0.5, size=k)
+        dist = GaussianMixture(centres, stds, np.full(k, 1 / k))
+        picks = rng.integers(0, k - 1, size=400)  # the last mode gets no samples
+        samples = centres[picks] + stds[picks, None] * rng.normal(scale=1.6, size=(400, 2))
+        expected = mode_coverage(samples, dist)
+        got = call(coverage_fn, samples, centres, stds)
+        n_captured, high_quality = int(got[0]), float(got[1])
+        if n_captured != expected.n_captured or not close(high_quality, expected.high_quality):
+            all_modes = len(set(dist.nearest_mode(samples)[0].tolist()))
+            hint = (" You counted the nearest modes of all samples; count only high-quality ones."
+                    if n_captured == all_modes != expected.n_captured else "")
+            return False, (f"on test {trial + 1} expected {expected.n_captured} modes and "
+                           f"{expected.high_quality:.3f} high quality, got {n_captured} and {high_quality:.3f}."
+                           f"{hint} A sample is high quality when |x - mu_k| <= 3 sigma_k for its nearest mode k.")
+    return True, "correct: your coverage agrees with gan_lessons.metrics.mode_coverage on 5 random mixtures."
+
+
+@exercise_check("Packing for PacGAN")
+def check_pack(pack_fn):
+    """``pack_fn(x, m)`` must turn (B * m, d) samples into (B, m * d) packs of consecutive samples."""
+    x = torch.arange(24.0).reshape(12, 2)
+    expected = x.reshape(4, 6)  # rows: samples 0-2, 3-5, 6-8, 9-11
+    got = torch.as_tensor(call(pack_fn, x, 3))
+    if tuple(got.shape) != (4, 6):
+        return False, f"12 samples of size 2 in packs of 3 give shape (4, 6), got {tuple(got.shape)}"
+    if torch.equal(got, expected):
+        return True, "correct: each row is 3 consecutive samples side by side."
+    if torch.equal(got, x.reshape(3, 4, 2).transpose(0, 1).reshape(4, 6)):
+        return False, "your packs take every 4th sample (0, 4, 8); pack consecutive samples (0, 1, 2)."
+    return False, "not yet: pack j should be [x_{3j}, x_{3j+1}, x_{3j+2}] concatenated."
+
+
+@exercise_check("High-quality share of perfect samples")
+def check_perfect_high_quality(answer):
+    """``answer``: the fraction of samples of a 1-D Gaussian within 3 standard deviations of its mean."""
+    from scipy.stats import norm
+
+    expected = norm.cdf(3) - norm.cdf(-3)
+    if close(float(answer), expected, rtol=1e-3):
+        return True, (f"correct: {expected:.4f}. A perfect 1-D generator scores about 99.7 % high quality; "
+                      "a score above that means samples packed tighter than the data.")
+    if close(float(answer), 1 - np.exp(-4.5), rtol=1e-3):
+        return False, "that is the 2-D answer (chi with 2 degrees of freedom); in 1-D it is P(|t| <= 3), t ~ N(0, 1)."
+    return False, f"not yet: it is P(-3 <= t <= 3) for t ~ N(0, 1); you gave {float(answer):.4f}."

@@ -205,6 +205,117 @@ def plot_taxonomy(ax=None, highlight: str = "Direct\n(GAN)"):
     return ax.figure
 
 
+# --- lesson 01: discriminative against generative, and noise pushed through a map ----------
+
+def _grid_2d(x, n: int = 150, pad: float = 0.8):
+    x = _np(x)
+    lo, hi = x.min(0) - pad, x.max(0) + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    return gx, gy, np.stack([gx.ravel(), gy.ravel()], 1)
+
+
+def _scatter_classes(x, y, ax, marker="o", alpha=0.6, label_suffix=""):
+    x, y = _np(x), _np(y)
+    for c, color in ((0, COLORS["data"]), (1, COLORS["discriminator"])):
+        pts = x[y == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=10, color=color, alpha=alpha, marker=marker,
+                   label=f"class {c}{label_suffix}")
+
+
+def plot_decision_surface(prob_fn, x, y, ax=None, title: str | None = None):
+    """p(y = 1 | x) of a two-class model as a colour map, its 1/2 boundary, and the labelled points.
+
+    Args:
+        prob_fn: maps an (n, 2) array to p(y = 1 | x), shape (n,).
+        x, y: the points (n, 2) and their 0/1 labels.
+    """
+    ax = get_ax(ax)
+    gx, gy, pts = _grid_2d(x)
+    p = _np(prob_fn(pts)).reshape(gx.shape)
+    ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.5)
+    _scatter_classes(x, y, ax)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="lower right")
+    return ax.figure
+
+
+def plot_class_conditional(model, x, y, ax=None, n_new: int = 150, seed: int = 0, title: str | None = None):
+    """A generative classifier's class densities p(x | y) as contours, its Bayes boundary,
+    and ``n_new`` brand-new points it sampled (crosses)."""
+    import torch
+
+    ax = get_ax(ax)
+    gx, gy, pts = _grid_2d(x)
+    log_joint = _np(model.log_joint(pts))
+    for c, cmap in ((0, "Blues"), (1, "Reds")):
+        dens = np.exp(log_joint[:, c]).reshape(gx.shape)
+        ax.contour(gx, gy, dens, levels=5, cmap=cmap, linewidths=1)
+    post = _np(model.predict_proba(pts)).reshape(gx.shape)
+    ax.contour(gx, gy, post, levels=[0.5], colors="k", linewidths=1.5)
+    _scatter_classes(x, y, ax, alpha=0.25)
+    new_x, new_y = model.sample(n_new, generator=torch.Generator().manual_seed(seed))
+    _scatter_classes(new_x, new_y, ax, marker="x", alpha=0.9, label_suffix=" (sampled)")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="lower right", ncol=2)
+    return ax.figure
+
+
+def plot_noise_map(u, x, ax=None, xlabel: str = "noise $u$", ylabel: str = "sample $x = F^{-1}(u)$",
+                   curve=None, max_rug: int = 300):
+    """A map from noise to samples: the curve (if given as (grid, values)) and the
+    pairs (u_i, x_i), with the noise as a rug on the horizontal axis and the samples on the vertical."""
+    ax = get_ax(ax)
+    u, x = _np(u).reshape(-1), _np(x).reshape(-1)
+    if curve is not None:
+        ax.plot(*curve, color=COLORS["generator"], lw=2, label="the map")
+    k = min(max_rug, len(u))
+    ax.plot(u[:k], np.full(k, np.min(x) - 0.05 * np.ptp(x)), "|", color=COLORS["optimal"], alpha=0.5)
+    ax.plot(np.full(k, np.min(u) - 0.03 * np.ptp(u)), x[:k], "_", color=COLORS["data"], alpha=0.5)
+    ax.scatter(u[:k], x[:k], s=6, color=COLORS["data"], alpha=0.4, label="(noise, sample) pairs")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left")
+    return ax.figure
+
+
+# --- lesson 06: mode collapse -----------------------------------------------------------------
+
+def plot_modes_over_time(iterations, counts, ax=None, mode_labels=None, title: str | None = None):
+    """Which modes the generator covers as training runs: a mode-by-time heat map.
+
+    Args:
+        iterations: (T,) iterations at which coverage was measured.
+        counts: (T, K) high-quality samples per mode at each time (``ModeCoverage.counts``);
+            each row is shown as fractions of the samples measured at that time.
+        mode_labels: K labels for the rows (default: mode indices).
+    """
+    ax = get_ax(ax)
+    c = np.asarray(counts, dtype=float)
+    it = np.asarray(iterations, dtype=float)
+    if c.ndim != 2 or c.shape[0] != len(it):
+        raise ValueError(f"counts must have shape (len(iterations), K) = ({len(it)}, K), got {c.shape}")
+    frac = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
+    step = it[1] - it[0] if len(it) > 1 else 1.0
+    extent = (it[0] - step / 2, it[-1] + step / 2, c.shape[1] - 0.5, -0.5)
+    im = ax.imshow(frac.T, aspect="auto", cmap="Greens", vmin=0, vmax=1, extent=extent, interpolation="nearest")
+    ax.set_yticks(range(c.shape[1]))
+    ax.set_yticklabels(mode_labels if mode_labels is not None else range(c.shape[1]))
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mode")
+    ax.grid(False)
+    ax.figure.colorbar(im, ax=ax, label="share of high-quality samples")
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
 # --- lessons 02-04: likelihood, the minimax game, the optimal discriminator ----------------
 # Artists that the lessons' widgets move carry a gid; ``find_artist`` fetches them, so a
 # panel draws its figure once with these same functions and then only updates the data.
@@ -261,10 +372,9 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
     mus, sigmas = np.linspace(mu_lo, mu_hi, n), np.linspace(s_lo, s_hi, n)
     surface = gaussian_log_likelihood(x, mus[None, :], sigmas[:, None]) / x.size  # (sigma, mu)
     top = surface.max()
-    ax_surface.imshow(np.clip(surface, top - 3, top), origin="lower", aspect="auto", cmap="viridis",
-                      extent=(mu_lo, mu_hi, s_lo, s_hi))
-    ax_surface.contour(mus, sigmas, surface, levels=top - np.array([2.0, 1.0, 0.5, 0.1]),
-                       colors="white", linewidths=0.7, alpha=0.7)
+    # bands of 1/4 nat over the top 3 nats: readable, and a small image in a saved notebook
+    ax_surface.contourf(mus, sigmas, np.clip(surface, top - 3, top), levels=np.linspace(top - 3, top, 13),
+                        cmap="viridis", gid="surface")
     ax_surface.plot(*gaussian_mle(x), marker="*", ms=14, color="gold", mec="k", ls="", label="maximum")
     ax_surface.plot([mu], [sigma], marker="o", ms=8, color=COLORS["generator"], mec="white", ls="",
                     label=r"$(\mu, \sigma)$", gid="current")
@@ -394,3 +504,31 @@ def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$
     ax.legend(loc="lower right")
     return ax.figure
 
+
+# --- lesson 06 (continued) ---------------------------------------------------------------
+
+def plot_coverage_traces(runs, ax=None, title: str | None = None):
+    """Modes captured against the iteration, one line per run (``remedies.run_mode_experiment`` results).
+
+    Args:
+        runs: dicts with ``trace`` ([iteration, n_captured, high_quality] rows), ``label``
+            (or ``method``), ``seed`` and ``n_modes``.
+    """
+    ax = get_ax(ax)
+    labels = list(dict.fromkeys(r.get("label", r["method"]) for r in runs))
+    palette = dict(zip(labels, ["#7f7f7f", COLORS["generator"], COLORS["discriminator"], COLORS["data"]]))
+    shown = set()
+    for r in runs:
+        label = r.get("label", r["method"])
+        t = np.asarray(r["trace"], dtype=float)
+        ax.plot(t[:, 0], t[:, 1], color=palette.get(label), alpha=0.8, lw=1.5,
+                label=None if label in shown else label)
+        shown.add(label)
+    ax.axhline(runs[0]["n_modes"], color="k", ls=":", lw=1)
+    ax.set_ylim(-0.5, runs[0]["n_modes"] + 0.8)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("modes captured")
+    ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax.figure
