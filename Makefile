@@ -8,8 +8,11 @@ BIN := $(VENV)/bin
 
 .PHONY: lab setup test test-full clean-venv
 
+# JupyterLab refuses to start as root (containers often are) unless told it is intended.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/01_generative_models.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/01_generative_models.ipynb
 
 setup: $(VENV)/.installed
 
