@@ -267,3 +267,142 @@ class GaussianClassConditional:
         mean = torch.stack(self.means)
         x = mean[y] + (chol[y] @ eps[:, :, None]).squeeze(-1)
         return x, y
+
+
+# --- convolutional and conditional models for 28x28 images (lessons 07-09) ------------------
+
+@dataclass
+class DCGANConfig:
+    """A DCGAN pair for 28x28 single-channel images (Radford et al. 2016, adapted to MNIST).
+
+    Attributes:
+        latent_dim: size of z.
+        g_width: channels of G's first feature map (halved at each upsampling).
+        d_width: channels of D's first feature map (doubled at each downsampling).
+        n_classes: number of labels for conditional models (0 for none).
+    """
+
+    latent_dim: int = 100
+    g_width: int = 128
+    d_width: int = 64
+    n_classes: int = 0
+
+    def __post_init__(self):
+        check_int("latent_dim", self.latent_dim, low=1)
+        check_int("g_width", self.g_width, low=2)
+        check_int("d_width", self.d_width, low=1)
+        check_int("n_classes", self.n_classes, low=0)
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN's initialisation: weights from N(0, 0.02); batch-norm scales from N(1, 0.02), shifts 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class ConvGenerator(nn.Module):
+    """DCGAN's generator: z (and optionally a label) up to a 28x28 image in [-1, 1].
+
+    All-convolutional with fractionally strided convolutions, batch norm in every layer
+    but the output, ReLU inside and tanh at the output (Radford et al. 2016, section 3).
+    """
+
+    def __init__(self, config: DCGANConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = config if config is not None else DCGANConfig(**kwargs)
+        c = self.config
+        w = c.g_width
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(c.latent_dim + c.n_classes, w, 7, 1, 0, bias=False),  # (B, w, 7, 7)
+            nn.BatchNorm2d(w), nn.ReLU(),
+            nn.ConvTranspose2d(w, w // 2, 4, 2, 1, bias=False),  # (B, w/2, 14, 14)
+            nn.BatchNorm2d(w // 2), nn.ReLU(),
+            nn.ConvTranspose2d(w // 2, 1, 4, 2, 1),  # (B, 1, 28, 28)
+            nn.Tanh(),
+        )
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` Gaussian noise vectors on this model's device, shape (n, latent_dim)."""
+        n = check_int("n", n, low=1)
+        return torch.randn(n, self.config.latent_dim, generator=generator).to(next(self.parameters()).device)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = _with_labels(z, labels, self.config.n_classes)  # (B, latent_dim + n_classes)
+        return self.net(h[:, :, None, None])  # (B, 1, 28, 28)
+
+
+class ConvDiscriminator(nn.Module):
+    """DCGAN's discriminator: strided convolutions and LeakyReLU(0.2) down to one logit.
+
+    No batch norm on the input layer (Radford et al. 2016). With ``n_classes > 0`` it
+    also returns class logits, as AC-GAN's discriminator does (Odena et al. 2017).
+    """
+
+    def __init__(self, config: DCGANConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = config if config is not None else DCGANConfig(**kwargs)
+        w = self.config.d_width
+        self.features = nn.Sequential(
+            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # (B, 2w, 7, 7)
+            nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
+            nn.Flatten(),  # (B, 2w * 49)
+        )
+        self.source = nn.Linear(2 * w * 49, 1)  # real/fake logit
+        self.classes = nn.Linear(2 * w * 49, self.config.n_classes) if self.config.n_classes else None
+
+    def forward(self, x: torch.Tensor):
+        h = self.features(x.view(-1, 1, 28, 28))
+        logit = self.source(h).squeeze(1)  # (B,)
+        if self.classes is None:
+            return logit
+        return logit, self.classes(h)  # (B,), (B, n_classes)
+
+
+def _with_labels(x: torch.Tensor, labels: torch.Tensor | None, n_classes: int) -> torch.Tensor:
+    # Conditioning by concatenating a one-hot label (Mirza and Osindero 2014).
+    if n_classes == 0:
+        if labels is not None:
+            raise ValueError("labels were given to a model built with n_classes=0")
+        return x
+    if labels is None:
+        raise ValueError(f"this model is conditional: pass labels, integers in 0..{n_classes - 1}")
+    if labels.dtype not in (torch.int64, torch.int32) or labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels must be integers in 0..{n_classes - 1}")
+    return torch.cat([x, nn.functional.one_hot(labels.long(), n_classes).to(x.dtype)], dim=1)
+
+
+class ConditionalMLPGenerator(MLPGenerator):
+    """G(z, y): the label's one-hot vector is concatenated to z (Mirza and Osindero 2014)."""
+
+    def __init__(self, config: GeneratorConfig | None = None, n_classes: int = 10, **kwargs):
+        base = config if config is not None else GeneratorConfig(**kwargs)
+        self.n_classes = check_int("n_classes", n_classes, low=1)
+        wide = GeneratorConfig(**{**base.__dict__, "latent_dim": base.latent_dim + n_classes})
+        super().__init__(wide)
+        self.config = base  # latent_dim stays the noise size
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(_with_labels(z, labels, self.n_classes))
+
+
+class ConditionalMLPDiscriminator(MLPDiscriminator):
+    """D(x, y): the label's one-hot vector is concatenated to the flattened x."""
+
+    def __init__(self, config: DiscriminatorConfig | None = None, n_classes: int = 10, **kwargs):
+        base = config if config is not None else DiscriminatorConfig(**kwargs)
+        self.n_classes = check_int("n_classes", n_classes, low=1)
+        super().__init__(DiscriminatorConfig(**{**base.__dict__, "in_dim": base.in_dim + n_classes}))
+        self.config = base
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(_with_labels(x.flatten(1), labels, self.n_classes)).squeeze(1)

@@ -89,3 +89,54 @@ def test_classifiers_say_what_to_do_before_fit():
         models.LogisticRegression().predict_proba(np.zeros((2, 2)))
     with pytest.raises(RuntimeError, match="fit"):
         models.GaussianClassConditional().sample(3)
+
+
+def test_dcgan_shapes_layer_by_layer_and_outputs():
+    G = models.ConvGenerator(latent_dim=16, g_width=32)
+    D = models.ConvDiscriminator(d_width=8)
+    z = G.sample_z(4, generator=torch.Generator().manual_seed(0))
+    shapes = []
+    h = z[:, :, None, None]
+    for layer in G.net:
+        h = layer(h)
+        if isinstance(layer, torch.nn.ConvTranspose2d):
+            shapes.append(tuple(h.shape[1:]))
+    assert shapes == [(32, 7, 7), (16, 14, 14), (1, 28, 28)]
+    x = G(z)
+    assert x.shape == (4, 1, 28, 28) and x.abs().max() <= 1
+    assert D(x).shape == (4,)
+    assert not isinstance(D.features[1], torch.nn.BatchNorm2d)  # no batch norm on D's input layer
+
+
+def test_dcgan_init_draws_from_n_0_002():
+    G = models.ConvGenerator(latent_dim=64, g_width=64)
+    G.apply(models.dcgan_init)
+    w = G.net[0].weight.detach()
+    assert abs(w.mean().item()) < 1e-3 and w.std().item() == pytest.approx(0.02, rel=0.05)
+    bn = G.net[1]
+    assert torch.all(bn.bias == 0) and bn.weight.mean().item() == pytest.approx(1.0, abs=0.01)
+
+
+def test_conditional_models_use_the_label():
+    G = models.ConditionalMLPGenerator(latent_dim=4, hidden_dims=(16,), out_dim=6, n_classes=3)
+    D = models.ConditionalMLPDiscriminator(in_dim=6, hidden_dims=(16,), n_classes=3)
+    z = torch.randn(5, 4)
+    y0, y1 = torch.zeros(5, dtype=torch.long), torch.ones(5, dtype=torch.long)
+    assert G.latent_dim == 4 and G(z, y0).shape == (5, 6)
+    assert not torch.allclose(G(z, y0), G(z, y1))
+    # the label enters as a one-hot vector: D(x, y) equals the plain MLP on [x, onehot(y)]
+    x = torch.randn(5, 6)
+    by_hand = D.net(torch.cat([x, torch.nn.functional.one_hot(y1, 3).float()], 1)).squeeze(1)
+    assert torch.allclose(D(x, y1), by_hand)
+    with pytest.raises(ValueError, match="labels"):
+        G(z)
+    with pytest.raises(ValueError, match=r"labels must be integers in 0\.\.2"):
+        D(x, torch.full((5,), 3))
+
+
+def test_acgan_discriminator_returns_source_and_class_logits():
+    D = models.ConvDiscriminator(d_width=8, n_classes=10)
+    logit, class_logits = D(torch.rand(3, 1, 28, 28))
+    assert logit.shape == (3,) and class_logits.shape == (3, 10)
+    Gc = models.ConvGenerator(latent_dim=8, g_width=16, n_classes=10)
+    assert Gc(torch.randn(3, 8), torch.tensor([0, 5, 9])).shape == (3, 1, 28, 28)
