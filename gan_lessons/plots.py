@@ -477,7 +477,7 @@ def plot_optimal_discriminator(x, p_data, p_g, d_learned=None, ax=None):
     ax_d.set_ylim(-0.02, 1.02)
     ax_d.set_ylabel("D(x)")
     lines = ax.get_lines() + [a for a in ax_d.get_lines() if not a.get_label().startswith("_")]
-    ax.legend(lines, [a.get_label() for a in lines], loc="upper left")
+    ax.legend(lines, [a.get_label() for a in lines], loc="best")
     return ax.figure
 
 

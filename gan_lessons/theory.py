@@ -12,13 +12,15 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import xlogy
+from scipy import integrate
+from scipy.optimize import minimize
+from scipy.special import expit, xlogy
 
 from .distributions import _as_numpy
+from .losses import GENERATOR_LOSSES
 from .utils import check_choice, check_float, check_int
 
 LOG2 = math.log(2.0)
-LOG4 = math.log(4.0)
 
 
 def _densities(name: str, values) -> np.ndarray:
@@ -30,10 +32,11 @@ def _densities(name: str, values) -> np.ndarray:
     return arr
 
 
-def _grid_pair(p, q, dx) -> tuple[np.ndarray, np.ndarray, float]:
-    p, q = _densities("p", p), _densities("q", q)
+def _grid_pair(p, q, dx, names=("p", "q")) -> tuple[np.ndarray, np.ndarray, float]:
+    p, q = _densities(names[0], p), _densities(names[1], q)
     if p.shape != q.shape:
-        raise ValueError(f"p and q must be density values on the same grid; got shapes {p.shape} and {q.shape}")
+        raise ValueError(f"{names[0]} and {names[1]} must be density values on the same grid; "
+                         f"got shapes {p.shape} and {q.shape}")
     return p, q, check_float("dx", dx, low=0.0, low_open=True)
 
 
@@ -99,7 +102,7 @@ def js_divergence_on_grid(p, q, dx) -> float:
     return float(np.clip(value, 0.0, LOG2))
 
 
-def value_function_on_grid(d, p_data, p_g, dx) -> float:
+def value_function_on_grid(d, p_data, p_g, dx, logits: bool = False) -> float:
     r"""V(D, G) from values of D and the two densities on an evenly spaced grid.
 
     .. math:: V(D, G) = \int p_{data}(x) \log D(x) + p_g(x) \log(1 - D(x))\,dx
@@ -107,14 +110,19 @@ def value_function_on_grid(d, p_data, p_g, dx) -> float:
     Goodfellow et al. 2014, equation (3), as a Riemann sum, with 0 log 0 = 0.
 
     Args:
-        d: D(x) on the grid, probabilities in [0, 1] (not logits).
+        d: D(x) on the grid: probabilities in [0, 1], or logits a with D = sigmoid(a) if ``logits``
+            (then log D = -log(1 + e^-a) stays finite where D rounds to 0 or 1, as in ``losses``).
         p_data, p_g: density values on the same grid.
         dx: the cell's length, area or volume, > 0.
     """
-    p_data, p_g, dx = _grid_pair(p_data, p_g, dx)
+    p_data, p_g, dx = _grid_pair(p_data, p_g, dx, ("p_data", "p_g"))
     d = _as_numpy(d)
-    if d.shape != p_data.shape or not np.all((d >= 0) & (d <= 1)):
-        raise ValueError(f"d must hold probabilities in [0, 1] on the grid of shape {p_data.shape}")
+    if d.shape != p_data.shape:
+        raise ValueError(f"d must hold one value per grid point, shape {p_data.shape}; got {d.shape}")
+    if logits:
+        return float((-p_data * np.logaddexp(0.0, -d) - p_g * np.logaddexp(0.0, d)).sum() * dx)
+    if not np.all((d >= 0) & (d <= 1)):
+        raise ValueError("d must hold probabilities in [0, 1] (or pass logits=True)")
     with np.errstate(divide="ignore"):
         return float((xlogy(p_data, d) + xlogy(p_g, 1 - d)).sum() * dx)
 
@@ -129,7 +137,7 @@ def virtual_training_criterion_on_grid(p_data, p_g, dx) -> float:
     but from the ratios directly: where p_g is below 1e-16 p_data, D* rounds to exactly 1
     and log(1 - D*) to -inf, although p_g log(1 - D*) is tiny.
     """
-    p_data, p_g, dx = _grid_pair(p_data, p_g, dx)
+    p_data, p_g, dx = _grid_pair(p_data, p_g, dx, ("p_data", "p_g"))
     total = p_data + p_g
     return float((_xlogy_ratio(p_data, total) + _xlogy_ratio(p_g, total)).sum() * dx)
 
@@ -173,8 +181,6 @@ def _mixture_log_density(p):
 
 def _quad(integrand, lower, upper, *dists) -> float:
     """integrate.quad with the distributions' mode centres as break points (narrow modes are not missed)."""
-    from scipy import integrate
-
     lower, upper = float(lower), float(upper)
     if not lower < upper:
         raise ValueError(f"lower must be below upper, got lower={lower}, upper={upper}")
@@ -185,9 +191,9 @@ def _quad(integrand, lower, upper, *dists) -> float:
     return integrate.quad(integrand, lower, upper, points=points, limit=500, epsabs=1e-11, epsrel=1e-10)[0]
 
 
-def _mass_log(a: float, log_a: float, log_b: float) -> float:
-    """a (log a - log b) with 0 log 0 = 0."""
-    return 0.0 if a == 0.0 else a * (log_a - log_b)
+def _mass_log(a: float, log_u: float, log_v: float) -> float:
+    """a (log u - log v), taken as 0 where a = 0 (0 log 0 = 0), for one point of an integrand."""
+    return 0.0 if a == 0.0 else a * (log_u - log_v)
 
 
 def kl_divergence_quad(p, q, lower, upper) -> float:
@@ -222,26 +228,30 @@ def js_divergence_quad(p, q, lower, upper) -> float:
     return _quad(integrand, lower, upper, p, q)
 
 
-def value_function_quad(d, p_data, p_g, lower, upper) -> float:
+def value_function_quad(d, p_data, p_g, lower, upper, logits: bool = False) -> float:
     r"""V(D, G) of 1-D densities by quadrature (Goodfellow et al. 2014, equation (3)).
 
     .. math:: V(D, G) = \int p_{data}(x) \log D(x) + p_g(x) \log(1 - D(x))\,dx
 
     Args:
-        d: a callable x -> D(x), a probability (not a logit).
+        d: a callable x -> D(x), a probability; or, if ``logits``, x -> a with D = sigmoid(a),
+            which keeps log D and log(1 - D) finite where D rounds to 0 or 1.
         p_data, p_g: 1-D distributions or density callables.
         lower, upper: the limits.
     """
     log_pd, log_pg = _log_density(p_data), _log_density(p_g)
 
+    def log_d_pair(x):  # (log D(x), log(1 - D(x)))
+        value = float(d(x))
+        if logits:
+            return -float(np.logaddexp(0.0, -value)), -float(np.logaddexp(0.0, value))
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"d must return probabilities in [0, 1], got {value} at x = {x} (or pass logits=True)")
+        return (math.log(value) if value > 0 else -math.inf), (math.log1p(-value) if value < 1 else -math.inf)
+
     def integrand(x):
-        dx_ = float(d(x))
-        if not 0.0 <= dx_ <= 1.0:
-            raise ValueError(f"d must return probabilities in [0, 1], got {dx_} at x = {x}")
-        lp, lg = log_pd(x), log_pg(x)
-        log_d = math.log(dx_) if dx_ > 0 else -math.inf
-        log_1md = math.log1p(-dx_) if dx_ < 1 else -math.inf
-        return -_mass_log(math.exp(lp), 0.0, log_d) - _mass_log(math.exp(lg), 0.0, log_1md)
+        log_d, log_1md = log_d_pair(x)
+        return _mass_log(math.exp(log_pd(x)), log_d, 0.0) + _mass_log(math.exp(log_pg(x)), log_1md, 0.0)
     return _quad(integrand, lower, upper, p_data, p_g)
 
 
@@ -291,10 +301,6 @@ def generator_logit_gradient(d_fake_logits, kind: str = "minimax") -> np.ndarray
         d_fake_logits: logits of D on generated samples (numpy or torch).
         kind: "minimax" or "nonsaturating".
     """
-    from scipy.special import expit
-
-    from .losses import GENERATOR_LOSSES
-
     check_choice("kind", kind, GENERATOR_LOSSES)
     d_fake = expit(_as_numpy(d_fake_logits))
     return -d_fake if kind == "minimax" else -(1.0 - d_fake)
@@ -353,7 +359,7 @@ def gaussian_log_likelihood(x, mu, sigma):
               = -\frac n2 \log(2\pi\sigma^2) - \frac{1}{2\sigma^2}\sum_i (x_i - \mu)^2
 
     ``mu`` and ``sigma`` may be arrays (they broadcast), so one call fills a whole
-    likelihood surface; the sample enters only through n, sum x and sum x^2.
+    likelihood surface; the sample enters only through n, its mean and its spread.
 
     Args:
         x: the sample, any shape (flattened).
@@ -366,8 +372,8 @@ def gaussian_log_likelihood(x, mu, sigma):
         raise ValueError("x must hold at least one point")
     if np.any(sigma <= 0):
         raise ValueError("sigma must be positive")
-    n, s1, s2 = x.size, x.sum(), (x**2).sum()
-    squares = s2 - 2 * mu * s1 + n * mu**2  # sum_i (x_i - mu)^2
+    n, x_bar = x.size, x.mean()
+    squares = ((x - x_bar) ** 2).sum() + n * (x_bar - mu) ** 2  # sum_i (x_i - mu)^2, without cancellation
     out = -0.5 * n * np.log(2 * math.pi * sigma**2) - squares / (2 * sigma**2)
     return float(out) if out.ndim == 0 else out
 
@@ -472,8 +478,6 @@ def fit_gaussian_reverse_kl(p, mu0: float | None = None, sigma0: float | None = 
         p: a 1-D mixture.
         mu0, sigma0: one starting point (both or neither).
     """
-    from scipy.optimize import minimize
-
     _require_1d_mixture(p)
     if (mu0 is None) != (sigma0 is None):
         raise ValueError("give both mu0 and sigma0, or neither")

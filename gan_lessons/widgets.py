@@ -123,13 +123,15 @@ def _slider(description, value, low, high, step, fmt=".2f"):
 
 # --- lesson 02: maximum likelihood ---------------------------------------------------------------
 
-def draw_likelihood(fig, x, mu: float, sigma: float) -> None:
-    """Move the model curve, the (mu, sigma) dot and the title of a ``plots.plot_gaussian_likelihood`` figure."""
+def draw_likelihood(fig, x, mu: float, sigma: float) -> float:
+    """Move the model curve, the (mu, sigma) dot and the title of a ``plots.plot_gaussian_likelihood``
+    figure; returns the mean log-likelihood it shows."""
     model = plots.find_artist(fig, "model_density")
     model.set_ydata(gaussian_1d(mu, sigma).density(model.get_xdata()))
     plots.find_artist(fig, "current").set_data([mu], [sigma])
-    plots.find_artist(fig, "fit_title").set_text(
-        f"mean log-likelihood {theory.gaussian_log_likelihood(x, mu, sigma) / len(x):.3f}")
+    mean_ll = theory.gaussian_log_likelihood(x, mu, sigma) / len(x)
+    plots.find_artist(fig, "fit_title").set_text(f"mean log-likelihood {mean_ll:.3f}")
+    return mean_ll
 
 
 class LikelihoodPanel(_Panel):
@@ -147,6 +149,7 @@ class LikelihoodPanel(_Panel):
         mu = mu_lo + 0.2 * (mu_hi - mu_lo) if mu is None else mu
         sigma = s_lo + 0.2 * (s_hi - s_lo) if sigma is None else sigma
         self.mle = theory.gaussian_mle(self.x)
+        self.best = theory.gaussian_log_likelihood(self.x, *self.mle) / len(self.x)
         step = (mu_hi - mu_lo) / 200
         self.mu = _slider("μ", mu, mu_lo, mu_hi, step)
         self.sigma = _slider("σ", sigma, s_lo, s_hi, (s_hi - s_lo) / 200)
@@ -163,11 +166,9 @@ class LikelihoodPanel(_Panel):
 
     def update(self) -> None:
         mu, sigma = self.mu.value, self.sigma.value
-        draw_likelihood(self.figure, self.x, mu, sigma)
-        mean_ll = theory.gaussian_log_likelihood(self.x, mu, sigma) / len(self.x)
-        best = theory.gaussian_log_likelihood(self.x, *self.mle) / len(self.x)
+        mean_ll = draw_likelihood(self.figure, self.x, mu, sigma)
         self.readout.value = (f"(1/n) log L(μ={mu:.2f}, σ={sigma:.2f}) = <b>{mean_ll:.3f}</b>; the maximum "
-                              f"is {best:.3f} at μ̂ = {self.mle[0]:.3f}, σ̂ = {self.mle[1]:.3f}")
+                              f"is {self.best:.3f} at μ̂ = {self.mle[0]:.3f}, σ̂ = {self.mle[1]:.3f}")
 
 
 # --- lesson 03: the bilinear game ----------------------------------------------------------------

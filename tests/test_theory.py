@@ -390,3 +390,56 @@ def test_c_of_g_on_grid_matches_quadrature_even_where_d_star_rounds_to_one():
     assert c == pytest.approx(2 * theory.js_divergence_on_grid(pd, pg, x[1] - x[0]) - math.log(4), rel=1e-9)
     # the value function at the rounded D* is -inf here: log(1 - 1.0) where p_g > 0
     assert theory.value_function_on_grid(theory.optimal_discriminator(pd, pg), pd, pg, x[1] - x[0]) == -math.inf
+
+
+# --- the exercise checks of lessons 02-04 (right, typical wrong and unfinished answers) ---------------
+
+def test_lesson_02_to_04_checks_accept_the_answer_and_name_the_usual_mistakes(capsys):
+    from gan_lessons import exercises
+
+    def unfinished(*args):
+        ...
+
+    cases = [
+        (exercises.check_gaussian_mle, lambda x: (x.mean(), x.std()), lambda x: (x.mean(), x.std(ddof=1)), "n - 1"),
+        (exercises.check_gaussian_log_likelihood, lambda x, m, s: stats.norm(m, s).logpdf(x).sum(),
+         lambda x, m, s: stats.norm(m, s).logpdf(x).mean(), "sum"),
+        (exercises.check_nonsaturating_gradient, lambda a: -(1 - 1 / (1 + np.exp(-a))),
+         lambda a: -1 / (1 + np.exp(-a)), "minimax"),
+        (exercises.check_alternating_round, lambda x, y, lr: (x - lr * (y + lr * x), y + lr * x),
+         lambda x, y, lr: (x - lr * y, y + lr * x), "simultaneous"),
+        (exercises.check_optimal_discriminator, lambda pd, pg: pd / (pd + pg), lambda pd, pg: pg / (pd + pg),
+         "upside down"),
+        (exercises.check_js_divergence, theory.js_divergence_on_grid,
+         lambda p, q, dx: theory.js_divergence_on_grid(p, q, dx) / LOG2, "bits"),
+    ]
+    for check, right, wrong, hint in cases:
+        capsys.readouterr()
+        assert check(right) is True
+        assert check(wrong) is False
+        assert hint in capsys.readouterr().out
+        assert check(unfinished) is False
+        assert capsys.readouterr().out.startswith("✏️")
+
+
+def test_value_function_with_logits_stays_finite_where_d_rounds_to_one():
+    import warnings
+
+    from gan_lessons import losses
+
+    p_data, p_g = BIMODAL, distributions.gaussian_1d(0.0, 1.5)
+
+    def a(t):
+        return 1.5 * (t**2 - 2.5)
+
+    # at |x| = 12, D = sigmoid(212) is 1.0 in float64, so log(1 - D) = -inf in probabilities
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        assert theory.value_function_quad(lambda t: 1 / (1 + math.exp(-a(t))), p_data, p_g, -12, 12) == -math.inf
+    exact = theory.value_function_quad(a, p_data, p_g, -12, 12, logits=True)
+    x = np.linspace(-12, 12, 24_001)
+    grid = theory.value_function_on_grid(a(x), p_data.density(x), p_g.density(x), x[1] - x[0], logits=True)
+    assert grid == pytest.approx(exact, rel=1e-7)
+    gen = torch.Generator().manual_seed(2)
+    x_real, x_fake = p_data.sample(400_000, generator=gen).double()[:, 0], p_g.sample(400_000, generator=gen).double()[:, 0]
+    assert exact == pytest.approx(losses.value_function(a(x_real), a(x_fake)).item(), abs=0.02)

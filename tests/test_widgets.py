@@ -64,13 +64,12 @@ def test_plot_optimal_discriminator_draws_d_star():
 def test_likelihood_surface_peaks_at_the_mle():
     x = np.random.default_rng(0).normal(1.0, 0.5, 400)
     fig = plots.plot_gaussian_likelihood(x, 0.0, 1.0)
-    surface_ax = fig.axes[1]
-    image = surface_ax.images[0].get_array()
-    (mu_lo, mu_hi), (s_lo, s_hi) = plots.likelihood_ranges(x)
-    i, j = np.unravel_index(np.argmax(image), image.shape)
+    bands = plots.find_artist(fig, "surface")
     mu_hat, sigma_hat = theory.gaussian_mle(x)
-    assert mu_lo + (j + 0.5) * (mu_hi - mu_lo) / image.shape[1] == pytest.approx(mu_hat, abs=0.1)
-    assert s_lo + (i + 0.5) * (s_hi - s_lo) / image.shape[0] == pytest.approx(sigma_hat, abs=0.05)
+    assert bands.levels[-1] == pytest.approx(theory.gaussian_log_likelihood(x, mu_hat, sigma_hat) / len(x), abs=1e-3)
+    top_band = bands.get_paths()[-1]
+    assert top_band.contains_point((mu_hat, sigma_hat))
+    assert not top_band.contains_point((mu_hat + 0.5, sigma_hat))
 
 
 # --- compute and draw -------------------------------------------------------------------------------
