@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 COLORS = {"data": "#1f77b4", "generator": "#2ca02c", "discriminator": "#d62728",
           "optimal": "#7f7f7f", "d_loss": "#d62728", "g_loss": "#2ca02c"}
@@ -326,6 +327,39 @@ def find_artist(fig, gid: str):
     if not found:
         raise KeyError(f"no artist with gid {gid!r} in this figure")
     return found[0]
+
+
+class Blitter:
+    """Redraw only a figure's moving artists over a cached background (blitting with Agg).
+
+    The static part is drawn once, the layout then frozen, and each ``frame()`` restores
+    that background and draws the ``moving`` artists on it: a few milliseconds instead of
+    a full draw. Call ``invalidate()`` after changing anything static (an axis limit).
+    """
+
+    def __init__(self, figure, moving):
+        self.figure = figure
+        self.canvas = FigureCanvasAgg(figure)
+        self.moving = list(moving)
+        for artist in self.moving:
+            artist.set_animated(True)  # left out of the background, drawn on top of it per frame
+        self._background = None
+
+    def invalidate(self) -> None:
+        """Draw the static part again at the next frame."""
+        self._background = None
+
+    def frame(self) -> np.ndarray:
+        """The figure as an (H, W, 4) RGBA array: the background plus the moving artists."""
+        if self._background is None:
+            self.canvas.draw()
+            self.figure.set_layout_engine("none")  # keep the first layout; frames then only move data
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in self.moving:
+            self.figure.draw_artist(artist)
+        return np.asarray(self.canvas.buffer_rgba())
 
 
 def get_axes(axes=None, ncols: int = 2, figsize=(11.0, 3.8)):

@@ -13,7 +13,6 @@ import io
 import ipywidgets as W
 import numpy as np
 import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import plots, theory
@@ -30,7 +29,6 @@ __all__ = [
     "draw_bilinear",
     "draw_discriminator",
     "draw_likelihood",
-    "render_png",
 ]
 
 
@@ -40,34 +38,22 @@ def _figure(ncols: int = 2, figsize=(11.0, 3.8)):
     return fig, fig.subplots(1, ncols)
 
 
-def render_png(fig) -> bytes:
-    """The whole figure as PNG bytes, for an ``ipywidgets.Image``."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
 def _png(rgba: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
+    PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)  # fast over small
     return buf.getvalue()
 
 
 class _Panel:
     """Controls above an image of the figure; any control's change calls ``update`` and re-renders.
 
-    Only the ``moving`` artists are redrawn per change (blitting): the rest of the figure
-    is drawn once and kept as a background until ``redraw_all()`` (after a change of axis
-    limits, say). That keeps a slider's answer to a few tens of milliseconds.
+    Only the ``moving`` artists are redrawn per change (``plots.Blitter``), which keeps a slider's
+    answer to a few tens of milliseconds.
     """
 
     def __init__(self, controls, figure, moving):
         self.figure = figure
-        self.canvas = FigureCanvasAgg(figure)
-        self.moving = list(moving)
-        for artist in self.moving:
-            artist.set_animated(True)  # left out of the background, drawn on top of it per frame
-        self._background = None
+        self.blitter = plots.Blitter(figure, moving)
         self._quiet = False
         self.image = W.Image(format="png")
         self.readout = W.HTML()
@@ -81,20 +67,12 @@ class _Panel:
         raise NotImplementedError
 
     def redraw_all(self) -> None:
-        """Draw the static part of the figure again at the next render."""
-        self._background = None
+        """Draw the static part of the figure again at the next render (after an axis change)."""
+        self.blitter.invalidate()
 
     def render(self) -> bytes:
-        """The figure as PNG bytes: the cached background plus the moving artists."""
-        if self._background is None:
-            self.canvas.draw()
-            self.figure.set_layout_engine("none")  # keep the first layout; frames then only move data
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self.moving:
-            self.figure.draw_artist(artist)
-        return _png(np.asarray(self.canvas.buffer_rgba()))
+        """The figure as PNG bytes."""
+        return _png(self.blitter.frame())
 
     def _changed(self, change=None) -> None:
         if self._quiet:

@@ -108,7 +108,7 @@ def test_likelihood_panel_follows_its_sliders_and_jumps_to_the_maximum():
     x = BIMODAL.sample(800).numpy()[:, 0]
     panel = widgets.LikelihoodPanel(x, BIMODAL)
     first = panel.image.value
-    assert png_size(first) == panel.canvas.get_width_height() == (792, 273)
+    assert png_size(first) == panel.blitter.canvas.get_width_height() == (792, 273)
     panel.mu.value, panel.sigma.value = 0.5, 1.5
     model = plots.find_artist(panel.figure, "model_density")
     np.testing.assert_allclose(model.get_ydata(), stats.norm(0.5, 1.5).pdf(model.get_xdata()), rtol=1e-12)
@@ -129,7 +129,7 @@ def test_bilinear_panel_replays_the_game_for_its_settings():
     assert "circles it" in panel.readout.value  # (1 * 0.4) (3 * 0.4) = 0.48 < 4
     panel.set_values((panel.lr, 1.2), (panel.x_steps, 2))
     assert "thrown out" in panel.readout.value  # (2 * 1.2) (3 * 1.2) = 8.64 >= 4
-    assert png_size(panel.image.value) == panel.canvas.get_width_height()
+    assert png_size(panel.image.value) == panel.blitter.canvas.get_width_height()
 
 
 def test_optimal_discriminator_panel_tracks_c_of_g():
@@ -154,3 +154,18 @@ def test_panels_display_as_their_widget_box():
     bundle = panel._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.box.model_id
+
+
+def test_blitter_leaves_no_trace_of_earlier_frames():
+    fig = plots.plot_bilinear_game(widgets.compute_bilinear_paths(0.1, 50))
+    line = plots.find_artist(fig, "path:alternating")
+    blitter = plots.Blitter(fig, [line])
+    original = line.get_data()
+    first = blitter.frame().copy()
+    line.set_data([0, 1], [0, 1])
+    moved = blitter.frame().copy()
+    assert not np.array_equal(first, moved)
+    line.set_data(*original)
+    np.testing.assert_array_equal(blitter.frame(), first)  # the moved line left nothing behind
+    blitter.invalidate()
+    np.testing.assert_array_equal(blitter.frame(), first)  # a fresh background draws the same
