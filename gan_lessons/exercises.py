@@ -268,3 +268,56 @@ def check_perfect_high_quality(answer):
     if close(float(answer), 1 - np.exp(-4.5), rtol=1e-3):
         return False, "that is the 2-D answer (chi with 2 degrees of freedom); in 1-D it is P(|t| <= 3), t ~ N(0, 1)."
     return False, f"not yet: it is P(-3 <= t <= 3) for t ~ N(0, 1); you gave {float(answer):.4f}."
+
+
+# --- lesson 05 ------------------------------------------------------------------------------
+
+@exercise_check("D's gradient with respect to its logits")
+def check_d_logit_gradient(grad_fn):
+    """``grad_fn(a, t, m)`` must return dL_D/da = (sigmoid(a) - t) / m for the stacked batch of 2m logits."""
+    gen = torch.Generator().manual_seed(5)
+    m = 7
+    a = (3 * torch.randn(2 * m, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    t = torch.cat([torch.ones(m, dtype=torch.float64), torch.zeros(m, dtype=torch.float64)])
+    loss = torch.nn.functional.softplus(-a[:m]).mean() + torch.nn.functional.softplus(a[m:]).mean()
+    (expected,) = torch.autograd.grad(loss, a)
+    got = grad_fn(a.detach(), t, m)
+    if got is None or got is Ellipsis:
+        raise NotImplementedError
+    got = torch.as_tensor(got, dtype=torch.float64)
+    if got.shape != expected.shape:
+        return False, f"return one value per logit: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
+    if close(got, expected):
+        return True, "correct: it matches autograd on L_D = mean softplus(-a_real) + mean softplus(a_fake)."
+    if close(got, expected * m):
+        return False, "right shape of the formula; divide by m, since L_D averages over each minibatch."
+    if close(got, -expected):
+        return False, "the sign is flipped: L_D decreases when real logits grow, so dL/da is negative there."
+    return False, "not yet: for a real logit -log sigmoid(a) has derivative sigmoid(a) - 1; for a fake one, sigmoid(a)."
+
+
+@exercise_check("Losses at the equilibrium")
+def check_equilibrium_losses(answer):
+    """``answer``: the pair (L_D, L_G) at D = 1/2 everywhere, with the non-saturating L_G."""
+    l_d, l_g = (float(v) for v in answer)
+    if close(l_d, np.log(4), rtol=1e-3) and close(l_g, np.log(2), rtol=1e-3):
+        return True, "correct: L_D = -log(1/2) - log(1/2) = log 4 ≈ 1.386 and L_G = -log(1/2) = log 2 ≈ 0.693."
+    if close(l_d, np.log(2), rtol=1e-3):
+        return False, "L_D adds two terms, one for the real and one for the fake minibatch: log 2 + log 2."
+    if close(l_g, -np.log(2), rtol=1e-3):
+        return False, "that L_G is the minimax loss log(1 - D); the non-saturating one is -log D."
+    return False, f"not yet: put D = 1/2 into L_D = -log D(x) - log(1 - D(G(z))) and L_G = -log D(G(z)); you gave ({l_d:.3f}, {l_g:.3f})."
+
+
+@exercise_check("Restarting a stalled generator")
+def check_stalled_generator_fix(answer):
+    """``answer``: the lab control that gives G a large gradient where D rejects its samples."""
+    if answer == "g_loss":
+        return True, ("correct: switching to the non-saturating loss -log D(G(z)) gives dL/da = -(1 - D(G(z))) ≈ -1 "
+                      "where the minimax loss gives -D(G(z)) ≈ 0; both have the same fixed point.")
+    if answer in ("d_steps", "lr_d"):
+        return False, ("weakening D helps a little, but the minimax gradient -D(G(z)) stays small as long as D "
+                       "rejects the fakes; which control changes the formula of G's gradient itself?")
+    if answer in ("g_steps", "lr_g", "batch_size"):
+        return False, "more or bigger steps of a near-zero gradient are still near zero (with SGD); look at G's loss."
+    return False, f"choose one of 'd_steps', 'g_steps', 'lr_d', 'lr_g', 'g_loss', 'batch_size'; got {answer!r}."

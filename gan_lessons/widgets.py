@@ -268,3 +268,4 @@ class OptimalDiscriminatorPanel(_Panel):
         self.ax_c.set_title(f"C(G) = {self.view['c']:.4f},  2 JSD − log 4 = {2 * self.view['jsd'] - np.log(4):.4f}")
         self.readout.value = (f"C(G) = V(G, D*) = <b>{self.view['c']:.4f}</b>; JSD(p_data ‖ p_g) = "
                               f"{self.view['jsd']:.4f} nats (at most log 2 = {np.log(2):.4f})")
+from .lab import TrainingLab, make_lab  # noqa: E402,F401

@@ -27,6 +27,9 @@ def test_title_cell_links_previous_and_next_lesson(nb):
     assert first["cell_type"] == "markdown" and source(first).startswith("# ")
     links = re.findall(r"\]\(([0-9]{2}_[a-z0-9_]+\.ipynb)\)", source(first))
     n = int(nb.name[:2])
+    for link in links:
+        if int(link[:2]) <= len(NOTEBOOKS):
+            assert (nb.parent / link).exists(), f"link to a lesson that does not exist: {link}"
     if n > 1:
         assert any(link.startswith(f"{n - 1:02d}_") for link in links), "no link to the previous lesson"
     if n < 10:
