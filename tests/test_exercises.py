@@ -36,3 +36,20 @@ def test_an_unfinished_function_body_counts_as_not_attempted(capsys):
         ...
     assert exercises.check_exponential_sampler(unfinished) is False
     assert capsys.readouterr().out.startswith("✏️")
+
+
+def test_lesson_05_checks_accept_the_right_answers_only(capsys):
+    import math
+    import torch
+
+    right = lambda a, t, m: (torch.sigmoid(a) - t) / m  # noqa: E731
+    assert exercises.check_d_logit_gradient(right) is True
+    assert exercises.check_d_logit_gradient(lambda a, t, m: torch.sigmoid(a) - t) is False  # not divided by m
+    assert exercises.check_d_logit_gradient(lambda a, t, m: (t - torch.sigmoid(a)) / m) is False  # sign flipped
+    assert exercises.check_equilibrium_losses((math.log(4), math.log(2))) is True
+    assert exercises.check_equilibrium_losses((math.log(2), math.log(4))) is False
+    assert exercises.check_stalled_generator_fix("g_loss") is True
+    assert exercises.check_stalled_generator_fix("d_steps") is False
+    assert exercises.check_stalled_generator_fix("learning rate") is False
+    out = capsys.readouterr().out
+    assert "divide by m" in out and "sign is flipped" in out
