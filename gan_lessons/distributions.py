@@ -237,7 +237,7 @@ class EmpiricalDistribution:
             raise ValueError(f"points must hold at least 2 points, got {len(pts)}")
         if not np.all(np.isfinite(pts)):
             raise ValueError("points must be finite numbers (no NaN or inf)")
-        self.points = torch.as_tensor(pts, dtype=torch.float32)
+        self.points = torch.tensor(pts, dtype=torch.float32)  # a copy: the caller's array may be read-only
         self.name = name
 
     @property

@@ -125,3 +125,10 @@ def test_empirical_distribution_resamples_the_given_points():
         dists.EmpiricalDistribution(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="points"):
         dists.EmpiricalDistribution([1.0, np.inf, 2.0])
+
+
+def test_empirical_distribution_accepts_read_only_arrays_without_warning(recwarn):
+    ring = dists.ring_2d()
+    e = dists.EmpiricalDistribution(ring.centres)  # read-only numpy array
+    assert e.sample(10).shape == (10, 2)
+    assert not [w for w in recwarn if "not writable" in str(w.message)]
