@@ -32,6 +32,7 @@ def test_lesson_plot_functions_draw_on_given_axes_and_return_the_figure():
     x = BIMODAL.sample(500).numpy()
     grid = np.linspace(-6, 6, 301)
     paths = widgets.compute_bilinear_paths(0.2, 50)
+    open_before = len(plt.get_fignums())
     pairs = [
         lambda axes: plots.plot_gaussian_likelihood(x, 0.0, 1.0, dist=BIMODAL, axes=axes),
         lambda axes: plots.plot_bilinear_game(paths, axes=axes),
@@ -49,7 +50,7 @@ def test_lesson_plot_functions_draw_on_given_axes_and_return_the_figure():
     for draw in singles:
         fig, ax = plt.subplots()
         assert draw(ax) is fig
-    assert len(plt.get_fignums()) == len(pairs) + len(singles)  # nothing drew a figure of its own
+    assert len(plt.get_fignums()) == open_before + len(pairs) + len(singles)  # nothing drew a figure of its own
 
 
 def test_plot_optimal_discriminator_draws_d_star():
