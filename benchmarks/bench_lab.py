@@ -122,7 +122,7 @@ def redraw_ms(n: int) -> dict[str, float]:
             times[key].append(1000 * value)
     full = []
     for _ in range(max(3, n // 10)):  # a full redraw, as after an axis rescale
-        panel._background = None
+        panel.blitter.invalidate()
         t = time.perf_counter()
         panel.render()
         full.append(1000 * (time.perf_counter() - t))

@@ -30,7 +30,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from . import distributions, metrics, theory
+from . import distributions, metrics, plots, theory
 from .distributions import GaussianMixture, as_distribution
 from .models import MLPDiscriminator, MLPGenerator
 from .plots import COLORS
@@ -611,11 +611,8 @@ class TrainingLab:
             lo, hi = _view_box(self.dist)
             self.mesh = np.meshgrid(np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80))
             self.figure, self.art = build_lab_figure(self.dist, mesh=self.mesh)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self._moving = [a for k, a in self.art.items() if hasattr(a, "set_animated") and k != "axes"]
-        for artist in self._moving:
-            artist.set_animated(True)
-        self._background = None
+        moving = [a for k, a in self.art.items() if hasattr(a, "set_animated") and k != "axes"]
+        self.blitter = plots.Blitter(self.figure, moving)
 
     # -- the three layers wired ----------------------------------------------------------------
     def compute(self) -> dict:
@@ -636,19 +633,11 @@ class TrainingLab:
             self.scores[0].append(it)
             self.scores[1].append(value)
         if draw_lab_figure(self.art, frame, self.trainer.history, self.scores):
-            self._background = None
+            self.blitter.invalidate()  # an axis rescaled: the background must be drawn again
 
     def render(self) -> bytes:
         """The figure as JPEG bytes: a cached background plus the moving artists (blitting)."""
-        if self._background is None:
-            self.canvas.draw()
-            self.figure.set_layout_engine("none")  # keep the first layout: frames only move data
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving:
-            self.figure.draw_artist(artist)
-        return _jpeg(np.asarray(self.canvas.buffer_rgba()))
+        return _jpeg(self.blitter.frame())
 
     def snapshot(self):
         """A new static figure of the current state, drawn by the plain functions (for a saved notebook)."""
@@ -739,7 +728,7 @@ class TrainingLab:
         self.trainer.reset()
         self.diverged = None
         self.scores = ([], [])
-        self._background = None
+        self.blitter.invalidate()
         self.refresh()
 
     # -- Play and Pause ------------------------------------------------------------------------
