@@ -53,3 +53,10 @@ def test_committed_executed_without_errors_and_with_exercise_checks(nb):
         assert not any(o.get("output_type") == "error" for o in c.get("outputs", []))
     assert any("exercises.check_" in source(c) for c in code)
     assert nb.stat().st_size < 3_000_000
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_names_its_kernel(nb):
+    # Without a kernelspec JupyterLab asks the learner to pick a kernel before anything runs.
+    kernelspec = json.loads(nb.read_text())["metadata"].get("kernelspec", {})
+    assert kernelspec.get("name") == "python3"
