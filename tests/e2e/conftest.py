@@ -137,9 +137,9 @@ def _stop_process_tree(proc: subprocess.Popen) -> None:
             pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(chromium_executable, tmp_path_factory):
-    """Start JupyterLab for the session (quick mode, random token, free port) and stop it after."""
+    """Start JupyterLab for a test module (quick mode, random token, free port) and stop it after."""
     work = tmp_path_factory.mktemp("jupyter")
     settings_dir = work / "settings"
     for name, values in LAB_SETTINGS.items():
@@ -184,9 +184,12 @@ def lab_server(chromium_executable, tmp_path_factory):
         _stop_process_tree(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(chromium_executable, tmp_path_factory):
-    """Headless system Chromium with a fresh profile folder, closed after the session."""
+    """Headless system Chromium with a fresh profile folder, closed after the module.
+
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+    while it lives, which would break later tests that start a loop of their own."""
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
