@@ -17,13 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import io
 import math
 import time
 
 import ipywidgets as W
 import numpy as np
-import PIL.Image
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -466,16 +464,10 @@ def render_figure(fig) -> bytes:
         a.set_animated(False)
     try:
         canvas.draw()
-        return _png(np.asarray(canvas.buffer_rgba()))
+        return plots.encode_png(np.asarray(canvas.buffer_rgba()))
     finally:
         for a in animated:
             a.set_animated(True)
-
-
-def _png(rgba: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
 
 
 # --- the panel -----------------------------------------------------------------------------------
@@ -637,7 +629,7 @@ class TrainingLab:
 
     def render(self) -> bytes:
         """The figure as JPEG bytes: a cached background plus the moving artists (blitting)."""
-        return _jpeg(self.blitter.frame())
+        return plots.encode_jpeg(self.blitter.frame())
 
     def snapshot(self):
         """A new static figure of the current state, drawn by the plain functions (for a saved notebook)."""
@@ -836,9 +828,3 @@ def make_lab(target=DEFAULT_TARGET, points=None, **kwargs) -> TrainingLab:
     """
     return TrainingLab(target=points if points is not None else target, **kwargs)
 
-
-def _jpeg(rgba: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    image = PIL.Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
-    image.convert("RGB").save(buf, format="jpeg", quality=90)
-    return buf.getvalue()

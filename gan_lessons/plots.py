@@ -1,6 +1,8 @@
 """Every figure of the course. Functions take ``ax=None`` and return the figure; none calls show()."""
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -360,6 +362,25 @@ class Blitter:
         for artist in self.moving:
             self.figure.draw_artist(artist)
         return np.asarray(self.canvas.buffer_rgba())
+
+
+def encode_png(rgba: np.ndarray) -> bytes:
+    """An (H, W, 4) RGBA frame (``Blitter.frame()``) as PNG bytes, compressed lightly for speed."""
+    import PIL.Image
+
+    buf = io.BytesIO()
+    PIL.Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def encode_jpeg(rgba: np.ndarray, quality: int = 90) -> bytes:
+    """An (H, W, 4) RGBA frame as JPEG bytes: several times faster to encode than PNG for live views."""
+    import PIL.Image
+
+    buf = io.BytesIO()
+    image = PIL.Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)  # no copy
+    image.convert("RGB").save(buf, format="jpeg", quality=quality)
+    return buf.getvalue()
 
 
 def get_axes(axes=None, ncols: int = 2, figsize=(11.0, 3.8)):

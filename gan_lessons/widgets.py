@@ -8,11 +8,9 @@ new figure per frame, so a slider answers in a few tens of milliseconds.
 """
 from __future__ import annotations
 
-import io
 
 import ipywidgets as W
 import numpy as np
-import PIL.Image
 from matplotlib.figure import Figure
 
 from . import plots, theory
@@ -36,12 +34,6 @@ def _figure(ncols: int = 2, figsize=(11.0, 3.8)):
     # A bare Figure, not pyplot's: the inline backend would otherwise show it a second time.
     fig = Figure(figsize=figsize, dpi=72, layout="constrained")
     return fig, fig.subplots(1, ncols)
-
-
-def _png(rgba: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)  # fast over small
-    return buf.getvalue()
 
 
 class _Panel:
@@ -72,7 +64,7 @@ class _Panel:
 
     def render(self) -> bytes:
         """The figure as PNG bytes."""
-        return _png(self.blitter.frame())
+        return plots.encode_png(self.blitter.frame())
 
     def _changed(self, change=None) -> None:
         if self._quiet:
