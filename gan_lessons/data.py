@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .utils import DATA_ENV, check_choice, default_data_dir, quick_mode
+from .utils import DATA_ENV, check_choice, check_int, default_data_dir, quick_mode
 
 
 @dataclass(frozen=True)
@@ -197,23 +197,158 @@ def download_file(spec: MnistFile, folder: str | os.PathLike,
                     + f"\nOffline? Copy {spec.name} into {folder} by hand.")
 
 
+SOURCE_ENV = "GAN_LESSONS_MNIST"
+SOURCES = ("train", "test")
+# Images 59,000-59,999 of the training split (or 8,000-8,999 of the test split standing in
+# for it) are held out: Parzen's sigma is chosen on them (Goodfellow et al. 2014), and no
+# model trains on them.
+N_VALID = 1000
+TEST_STANDIN_TRAIN = 8000
+
+
+def mnist_source() -> str:
+    """Which split the lessons train on: GAN_LESSONS_MNIST if set, else "test" in quick mode, else "train".
+
+    "test" makes MNIST's 10,000-image test split stand in for the training split, cut into
+    three disjoint parts (see ``load_splits``), for machines that cannot download the
+    training split (tests, CI, offline classrooms).
+    """
+    raw = os.environ.get(SOURCE_ENV, "").strip().lower()
+    if not raw:
+        return "test" if quick_mode() else "train"
+    return check_choice(SOURCE_ENV, raw, SOURCES)
+
+
+@dataclass(frozen=True)
+class MnistSplits:
+    """Disjoint training, validation and test images (uint8, (N, 28, 28)) with labels (int64).
+
+    Attributes:
+        source: "train" (60,000-image training split available) or "test" (test split stands in).
+        note: one line saying where each part comes from, for the lesson to print.
+    """
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    valid_images: torch.Tensor
+    valid_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    source: str
+    note: str
+
+
+def load_splits(root: str | os.PathLike | None = None, download: bool = False,
+                source: str | None = None) -> MnistSplits:
+    """MNIST cut into training, validation and test parts that never overlap.
+
+    With source "train": training = the training split's first 59,000 images, validation =
+    its last 1,000, test = the 10,000-image test split. With source "test" (quick mode, or
+    GAN_LESSONS_MNIST=test): training = test images 0-7,999, validation = 8,000-8,999,
+    test = 9,000-9,999, so no model is scored on images it trained on.
+
+    Args:
+        root: a folder to look in first (see ``load_mnist``).
+        download: fetch missing files (source "train" needs the training split).
+        source: "train" or "test"; default ``mnist_source()``.
+    """
+    source = mnist_source() if source is None else check_choice("source", source, SOURCES)
+    test_x, test_y = load_mnist("test", root=root, download=download)
+    if source == "train":
+        try:
+            train_x, train_y = load_mnist("train", root=root, download=download)
+        except DataError as err:
+            raise DataError(f"{err}\nWithout internet access, set {SOURCE_ENV}=test to let the test "
+                            "split stand in for the training split (lessons then say so).") from None
+        cut = len(train_x) - N_VALID
+        parts = (train_x[:cut], train_y[:cut], train_x[cut:], train_y[cut:], test_x, test_y)
+        note = (f"MNIST: training on {cut:,} images of the training split; its last {N_VALID:,} "
+                f"are held out for validation; the {len(test_x):,}-image test split is the test set")
+    else:
+        a, b = TEST_STANDIN_TRAIN, TEST_STANDIN_TRAIN + N_VALID
+        parts = (test_x[:a], test_y[:a], test_x[a:b], test_y[a:b], test_x[b:], test_y[b:])
+        why = "quick mode" if quick_mode() and not os.environ.get(SOURCE_ENV) else f"{SOURCE_ENV}=test"
+        note = (f"MNIST ({why}): the test split stands in for the training split: training on "
+                f"test images 0-{a - 1:,} ({a:,}), validation {a:,}-{b - 1:,}, test {b:,}-"
+                f"{len(test_x) - 1:,} ({len(test_x) - b:,}); full mode on the 60,000-image "
+                "training split scores higher")
+    return MnistSplits(*parts, source=source, note=note)
+
+
+def to_float(images: torch.Tensor, scale: str = "unit") -> torch.Tensor:
+    """uint8 images (N, 28, 28) as float (N, 1, 28, 28): "unit" pixels in [0, 1], "symmetric" in [-1, 1]."""
+    check_choice("scale", scale, ("unit", "symmetric"))
+    if images.dtype != torch.uint8:
+        raise ValueError(f"images must be uint8 (as load_mnist returns), got {images.dtype}")
+    x = images.float().div_(255.0).unsqueeze(1)
+    return x.mul_(2).sub_(1) if scale == "symmetric" else x
+
+
 def load_training_images(root: str | os.PathLike | None = None, download: bool = False,
                          scale: str = "unit") -> tuple[torch.Tensor, torch.Tensor, str]:
     """The images a lesson trains on, as float (N, 1, 28, 28), with labels and a note.
 
-    Full mode uses the 60,000-image training split; quick mode (tests, CI) uses the
-    10,000-image test split, which is what the machines that run the tests hold, and the
-    note says so.
+    The training part of ``load_splits()``: 59,000 images of the training split in full
+    mode, 8,000 of the test split in quick mode (tests, CI) or with GAN_LESSONS_MNIST=test;
+    the note says which.
 
     Args:
         scale: "unit" for pixels in [0, 1] (sigmoid outputs) or "symmetric" for [-1, 1] (tanh).
     """
     check_choice("scale", scale, ("unit", "symmetric"))
-    split = "test" if quick_mode() else "train"
-    images, labels = load_mnist(split, root=root, download=download)
-    x = images.float().div_(255.0).unsqueeze(1)
-    if scale == "symmetric":
-        x = x.mul_(2).sub_(1)
-    note = (f"quick mode: training on MNIST's {split} split ({len(x):,} images)" if split == "test"
-            else f"training on MNIST's training split ({len(x):,} images)")
-    return x, labels, note
+    splits = load_splits(root=root, download=download)
+    return to_float(splits.train_images, scale), splits.train_labels, splits.note
+
+
+class BatchSampler:
+    """Minibatches that walk through a shuffled copy of the data, one epoch after another.
+
+    Each epoch is a fresh permutation drawn from the caller's torch.Generator, so every
+    image is seen once per epoch (sampling without replacement, as a DataLoader with
+    ``shuffle=True`` does) and one seed gives one order. A batch is one indexing of the
+    tensor: no per-image Python calls.
+
+    Args:
+        images: (N, ...) tensor of training images.
+        labels: optional (N,) tensor of labels, for ``sample_labelled``.
+    Call ``sampler(n, generator)`` for images (GANTrainer's data) or
+    ``sampler.sample_labelled(n, generator)`` for (images, labels).
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None):
+        if not isinstance(images, torch.Tensor) or images.ndim < 2 or len(images) == 0:
+            raise ValueError("images must be a non-empty tensor of shape (N, ...)")
+        if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (len(images),)):
+            raise ValueError(f"labels must be a tensor of shape ({len(images)},), one per image")
+        self.images, self.labels = images, labels
+        self._order = torch.empty(0, dtype=torch.long)
+        self._pos = 0
+        self.drawn = 0  # images handed out so far
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def epoch(self) -> float:
+        """Epochs completed so far (images drawn / N)."""
+        return self.drawn / len(self.images)
+
+    def _indices(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        n = check_int("n", n, low=1, high=len(self.images))
+        if self._pos + n > len(self._order):  # start a new epoch; the last short remainder is dropped
+            self._order = torch.randperm(len(self.images), generator=generator)
+            self._pos = 0
+        idx = self._order[self._pos: self._pos + n]
+        self._pos += n
+        self.drawn += n
+        return idx
+
+    def __call__(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.images[self._indices(n, generator)]
+
+    def sample_labelled(self, n: int, generator: torch.Generator | None = None):
+        """``n`` images and their labels, from the same shuffled walk."""
+        if self.labels is None:
+            raise ValueError("this sampler was built without labels; pass labels=...")
+        idx = self._indices(n, generator)
+        return self.images[idx], self.labels[idx]

@@ -139,8 +139,69 @@ def test_the_real_test_split_reads_as_published():
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared MNIST test split is not beside the checkout")
-def test_quick_mode_trains_on_the_test_split_and_says_so(monkeypatch):
+def test_quick_mode_trains_on_part_of_the_test_split_and_says_so(monkeypatch):
     monkeypatch.setenv("GAN_LESSONS_QUICK", "1")
+    monkeypatch.delenv("GAN_LESSONS_MNIST", raising=False)
     x, y, note = data.load_training_images(root=SHARED, scale="symmetric")
-    assert x.shape == (10000, 1, 28, 28) and x.min() == -1 and x.max() == 1
-    assert "quick mode" in note and "test split" in note
+    assert x.shape == (8000, 1, 28, 28) and x.min() == -1 and x.max() == 1
+    assert "quick mode" in note and "test split stands in" in note
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared MNIST test split is not beside the checkout")
+def test_stand_in_splits_are_disjoint_and_cover_the_test_split(monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_MNIST", "test")
+    s = data.load_splits(root=SHARED)
+    assert s.source == "test" and "GAN_LESSONS_MNIST=test" in s.note
+    assert (len(s.train_images), len(s.valid_images), len(s.test_images)) == (8000, 1000, 1000)
+    images, labels = data.load_mnist("test", root=SHARED)
+    joined = torch.cat([s.train_images, s.valid_images, s.test_images])
+    assert torch.equal(joined, images)  # the three parts are the split, in order, without overlap
+    assert torch.equal(torch.cat([s.train_labels, s.valid_labels, s.test_labels]), labels)
+
+
+def test_full_mode_without_the_training_split_says_how_to_stand_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_QUICK", "0")
+    monkeypatch.delenv("GAN_LESSONS_MNIST", raising=False)
+    monkeypatch.setenv("GAN_LESSONS_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_split(tmp_path, n_images=10000, n_labels=10000)  # only the test split is there
+    assert data.mnist_source() == "train"
+    with pytest.raises(data.DataError, match="GAN_LESSONS_MNIST=test"):
+        data.load_splits()
+
+
+def test_mnist_source_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_MNIST", "valid")
+    with pytest.raises(ValueError, match="GAN_LESSONS_MNIST"):
+        data.mnist_source()
+
+
+def test_to_float_scales_and_checks_dtype():
+    images = torch.tensor([[[0, 255]]], dtype=torch.uint8)
+    assert data.to_float(images).flatten().tolist() == [0.0, 1.0]
+    assert data.to_float(images, "symmetric").flatten().tolist() == [-1.0, 1.0]
+    with pytest.raises(ValueError, match="uint8"):
+        data.to_float(images.float())
+
+
+def test_batch_sampler_sees_every_image_once_per_epoch():
+    images = torch.arange(10).float().view(10, 1)
+    labels = torch.arange(10) % 3
+    sampler = data.BatchSampler(images, labels)
+    g = torch.Generator().manual_seed(0)
+    first = torch.cat([sampler(5, g) for _ in range(2)]).flatten()
+    assert sorted(first.tolist()) == list(range(10)) and sampler.epoch == 1.0
+    x, y = sampler.sample_labelled(4, g)
+    assert torch.equal(y, x.flatten().long() % 3)  # labels travel with their images
+    again = data.BatchSampler(images, labels)
+    g2 = torch.Generator().manual_seed(0)
+    assert torch.equal(torch.cat([again(5, g2) for _ in range(2)]).flatten(), first)  # one seed, one order
+
+
+def test_batch_sampler_rejects_bad_input():
+    with pytest.raises(ValueError, match="labels"):
+        data.BatchSampler(torch.zeros(4, 2), torch.zeros(3))
+    with pytest.raises(ValueError, match="n"):
+        data.BatchSampler(torch.zeros(4, 2))(5)
+    with pytest.raises(ValueError, match="without labels"):
+        data.BatchSampler(torch.zeros(4, 2)).sample_labelled(2)
