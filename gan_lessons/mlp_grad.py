@@ -28,7 +28,7 @@ class MLPPlan:
     """The layers of an MLPGenerator or MLPDiscriminator as (weight, bias, activation) triples.
 
     Args:
-        module: an ``MLPGenerator`` (linear output, no reshape) or ``MLPDiscriminator``.
+        module: an ``MLPGenerator`` (linear, sigmoid or tanh output) or ``MLPDiscriminator``.
     Build one with ``MLPPlan.of(module)``, which returns None for a network it cannot run.
     """
 
@@ -42,12 +42,12 @@ class MLPPlan:
     def of(cls, module: nn.Module) -> MLPPlan | None:
         """A plan for ``module``, or None if it is not a plain MLP of this package."""
         if type(module) is MLPGenerator:
-            c = module.config
-            if c.out_activation not in (None, "identity") or c.out_shape is not None:
-                return None
+            # The output activation (sigmoid or tanh for images) becomes the last layer's;
+            # a reshape (out_shape) does not matter, since D flattens its input.
+            out_act = module.config.out_activation or "identity"
             logits = False
         elif type(module) is MLPDiscriminator:
-            logits = True
+            logits, out_act = True, "identity"
         else:
             return None
         mods = list(module.net)
@@ -68,6 +68,8 @@ class MLPPlan:
                 return None
         if any(p.dtype != torch.float32 for W, b, _, _ in layers for p in (W, b)):
             return None
+        W, b, _, _ = layers[-1]
+        layers[-1] = (W, b, out_act, 0.0)
         return cls(layers, logits)
 
     def forward(self, x: torch.Tensor, cache: list | None = None) -> torch.Tensor:
@@ -114,6 +116,8 @@ def _activate(h, act, slope):
         return torch.nn.functional.leaky_relu(h, slope)
     if act == "tanh":
         return torch.tanh(h)
+    if act == "sigmoid":
+        return torch.sigmoid(h)
     return h
 
 
@@ -125,6 +129,8 @@ def _activate_backward(g, h, out, act, slope):
         return torch.ops.aten.leaky_relu_backward(g, h, slope, False)
     if act == "tanh":
         return torch.ops.aten.tanh_backward(g, out)
+    if act == "sigmoid":
+        return torch.ops.aten.sigmoid_backward(g, out)
     return g
 
 

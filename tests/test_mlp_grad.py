@@ -7,16 +7,17 @@ from gan_lessons import distributions, losses, models, train
 from gan_lessons.mlp_grad import FastUpdates, LeanAdam, MLPPlan
 
 
-def make_pair(act_g="relu", act_d="leaky_relu", latent=3, out=2, hidden=(16, 8), seed=0):
+def make_pair(act_g="relu", act_d="leaky_relu", latent=3, out=2, hidden=(16, 8), seed=0, out_act=None):
     torch.manual_seed(seed)
-    G = models.MLPGenerator(latent_dim=latent, hidden_dims=hidden, out_dim=out, activation=act_g)
+    G = models.MLPGenerator(latent_dim=latent, hidden_dims=hidden, out_dim=out, activation=act_g,
+                            out_activation=out_act)
     D = models.MLPDiscriminator(in_dim=out, hidden_dims=hidden, activation=act_d, leaky_slope=0.1)
     return G, D
 
 
-@pytest.mark.parametrize("act", ["relu", "leaky_relu", "tanh"])
-def test_forward_and_backward_match_autograd(act):
-    G, D = make_pair(act_g=act, act_d=act)
+@pytest.mark.parametrize("act,out_act", [("relu", None), ("leaky_relu", "tanh"), ("tanh", "sigmoid")])
+def test_forward_and_backward_match_autograd(act, out_act):
+    G, D = make_pair(act_g=act, act_d=act, out_act=out_act)
     for net, x in ((G, torch.randn(50, 3)), (D, torch.randn(50, 2))):
         plan = MLPPlan.of(net)
         cache = []
@@ -52,9 +53,9 @@ def test_discriminator_gradient_matches_d_step(real_label):
     assert out["d_grad_norm"] == pytest.approx(train.grad_norm(D.parameters()), rel=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["nonsaturating", "minimax"])
-def test_generator_gradient_matches_autograd(kind):
-    G, D = make_pair()
+@pytest.mark.parametrize("kind,out_act", [("nonsaturating", None), ("minimax", None), ("nonsaturating", "sigmoid")])
+def test_generator_gradient_matches_autograd(kind, out_act):
+    G, D = make_pair(out_act=out_act)
     fast = FastUpdates.of(G, D)
     z = torch.randn(64, 3)
     out = fast.g_grads(z, kind)
@@ -70,7 +71,7 @@ def test_unsupported_networks_fall_back_to_autograd():
     G = models.MLPGenerator(latent_dim=2, hidden_dims=(8,), activation="elu")
     D = models.MLPDiscriminator(in_dim=1, hidden_dims=(8,))
     assert FastUpdates.of(G, D) is None
-    G2 = models.MLPGenerator(latent_dim=2, hidden_dims=(8,), out_activation="tanh")
+    G2 = models.MLPGenerator(latent_dim=2, hidden_dims=(8,), activation="silu")
     assert FastUpdates.of(G2, D) is None
     tr = train.GANTrainer(G, D, distributions.gaussian_1d(), seed=0, device="cpu", batch_size=16)
     tr.train(3)
