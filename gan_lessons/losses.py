@@ -84,3 +84,112 @@ def generator_loss(d_fake_logits: torch.Tensor, kind: str = "nonsaturating") -> 
     if kind == "minimax":
         return g_loss_minimax(d_fake_logits)
     return g_loss_nonsaturating(d_fake_logits)
+
+
+# --- AC-GAN: a source term and a class term (Odena et al. 2017) -------------------------------
+
+def _class_loglik(class_logits: torch.Tensor, labels: torch.Tensor, logits_name: str,
+                  labels_name: str) -> torch.Tensor:
+    # Mean log P(C = c | X) under D's softmax: log_softmax picked at the label (a stable log p).
+    if class_logits.ndim != 2 or class_logits.shape[1] < 1:
+        raise ValueError(f"{logits_name} must have shape (B, n_classes), got {tuple(class_logits.shape)}")
+    n, n_classes = class_logits.shape
+    if labels.shape != (n,):
+        raise ValueError(f"{labels_name} must have shape ({n},), one label per row of {logits_name}, "
+                         f"got {tuple(labels.shape)}")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(f"{labels_name} must be integers in 0..{n_classes - 1}, got dtype {labels.dtype}")
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError(f"{labels_name} must be integers in 0..{n_classes - 1}, got values from "
+                         f"{int(labels.min())} to {int(labels.max())}")
+    log_p = torch.log_softmax(class_logits, dim=1)  # (B, n_classes)
+    return log_p.gather(1, labels.long()[:, None]).mean()
+
+
+def acgan_source_loglik(d_real_logits: torch.Tensor, d_fake_logits: torch.Tensor) -> torch.Tensor:
+    r"""AC-GAN's log-likelihood of the correct source, :math:`L_S`, which D maximises.
+
+    .. math:: L_S = \mathbb E[\log P(S = \text{real} \mid X_{\text{real}})]
+              + \mathbb E[\log P(S = \text{fake} \mid X_{\text{fake}})]
+
+    Odena et al. 2017, section 3, equation (2). With :math:`P(S = \text{real} \mid x) = D(x)
+    = \sigma(a)` it is the value function V(D, G) of Goodfellow et al. 2014, equation (1).
+
+    Args:
+        d_real_logits: (B,) source logits a of D on real images.
+        d_fake_logits: (B',) source logits of D on generated images G(z, c).
+    """
+    return log_d(d_real_logits).mean() + log_one_minus_d(d_fake_logits).mean()
+
+
+def acgan_class_loglik(real_class_logits: torch.Tensor, real_labels: torch.Tensor,
+                       fake_class_logits: torch.Tensor, fake_labels: torch.Tensor) -> torch.Tensor:
+    r"""AC-GAN's log-likelihood of the correct class, :math:`L_C`, which both D and G maximise.
+
+    .. math:: L_C = \mathbb E[\log P(C = c \mid X_{\text{real}})]
+              + \mathbb E[\log P(C = c \mid X_{\text{fake}})],
+              \qquad P(C = c \mid x) = \operatorname{softmax}(\ell(x))_c
+
+    Odena et al. 2017, section 3, equation (3). Each term is minus the cross-entropy of D's
+    class logits :math:`\ell` with the labels: c is the true label of a real image and the
+    requested label of a generated one.
+
+    Args:
+        real_class_logits: (B, n_classes) D's class logits on real images.
+        real_labels: (B,) their labels, integers in 0..n_classes - 1.
+        fake_class_logits: (B', n_classes) D's class logits on generated images.
+        fake_labels: (B',) the labels G was asked for, integers in 0..n_classes - 1.
+    """
+    return (_class_loglik(real_class_logits, real_labels, "real_class_logits", "real_labels")
+            + _class_loglik(fake_class_logits, fake_labels, "fake_class_logits", "fake_labels"))
+
+
+def acgan_d_loss(d_real_logits: torch.Tensor, d_fake_logits: torch.Tensor,
+                 real_class_logits: torch.Tensor, real_labels: torch.Tensor,
+                 fake_class_logits: torch.Tensor, fake_labels: torch.Tensor,
+                 real_label: float = 1.0) -> torch.Tensor:
+    r"""AC-GAN's discriminator loss, which D minimises: :math:`L_D = -(L_S + L_C)`.
+
+    .. math:: L_D = -\mathbb E[\log D(x)] - \mathbb E[\log(1 - D(G(z, c)))]
+              - \mathbb E[\log P(C = c \mid x)] - \mathbb E[\log P(C = c \mid G(z, c))]
+
+    Odena et al. 2017, section 3: "D is trained to maximize L_S + L_C".
+
+    Args:
+        d_real_logits, d_fake_logits: (B,) and (B',) source logits on real and generated images.
+        real_class_logits, real_labels: (B, n_classes) class logits on real images, their labels.
+        fake_class_logits, fake_labels: (B', n_classes) class logits on generated images, the
+            labels G was asked for.
+        real_label: target of real images in the source term, in [0.5, 1]; 1.0 is the paper,
+            below 1 is one-sided label smoothing (Salimans et al. 2016), a departure on purpose.
+    """
+    source = d_loss(d_real_logits, d_fake_logits, real_label)  # = -L_S when real_label = 1
+    return source - acgan_class_loglik(real_class_logits, real_labels, fake_class_logits, fake_labels)
+
+
+def acgan_g_loss(d_fake_logits: torch.Tensor, fake_class_logits: torch.Tensor, fake_labels: torch.Tensor,
+                 kind: str = "nonsaturating") -> torch.Tensor:
+    r"""AC-GAN's generator loss, which G minimises; ``kind`` picks the source term.
+
+    G maximises :math:`L_C - L_S` (Odena et al. 2017, section 3). Of its four expectations,
+    :math:`\mathbb E[\log P(S = \text{real} \mid X_{\text{real}})]` and
+    :math:`\mathbb E[\log P(C = c \mid X_{\text{real}})]` do not depend on G and are dropped:
+
+    .. math:: L_G^{\text{minimax}} = \mathbb E[\log(1 - D(G(z, c)))]
+              - \mathbb E[\log P(C = c \mid G(z, c))]
+
+    .. math:: L_G^{\text{NS}} = -\mathbb E[\log D(G(z, c))] - \mathbb E[\log P(C = c \mid G(z, c))]
+
+    The default, "nonsaturating", swaps the source term as Goodfellow et al. 2014, section 3,
+    recommend: it has the same fixed point but a strong gradient early in training, when D
+    rejects every sample and :math:`\log(1 - D(G(z)))` is flat.
+
+    Args:
+        d_fake_logits: (B,) D's source logits on generated images.
+        fake_class_logits: (B, n_classes) D's class logits on the same images.
+        fake_labels: (B,) the labels G was asked for, integers in 0..n_classes - 1.
+        kind: "nonsaturating" or "minimax".
+    """
+    check_choice("kind", kind, GENERATOR_LOSSES)
+    class_term = _class_loglik(fake_class_logits, fake_labels, "fake_class_logits", "fake_labels")
+    return generator_loss(d_fake_logits, kind) - class_term

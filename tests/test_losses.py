@@ -76,3 +76,74 @@ def test_bad_arguments_name_themselves():
         losses.generator_loss(x, "wasserstein")
     with pytest.raises(ValueError, match="real_label"):
         losses.d_loss(x, x, real_label=1.5)
+
+
+# --- AC-GAN (Odena et al. 2017, section 3) ---------------------------------------------------------
+
+@pytest.fixture
+def acgan_batch():
+    gen = torch.Generator().manual_seed(11)
+    def draw(n):
+        source = torch.randn(n, generator=gen, dtype=torch.float64) * 2
+        classes = torch.randn(n, 10, generator=gen, dtype=torch.float64) * 2
+        return source, classes, torch.randint(10, (n,), generator=gen)
+    return draw(32) + draw(24)  # real: a, class logits, labels; then the same for fake
+
+
+def test_acgan_log_likelihoods_match_hand_formulas(acgan_batch):
+    a_r, c_r, y_r, a_f, c_f, y_f = acgan_batch
+    l_s = torch.log(torch.sigmoid(a_r)).mean() + torch.log(1 - torch.sigmoid(a_f)).mean()
+    assert torch.allclose(losses.acgan_source_loglik(a_r, a_f), l_s, atol=1e-12)
+    # log P(C = c | X) from the softmax, picked out one row at a time
+    p_r, p_f = torch.softmax(c_r, 1), torch.softmax(c_f, 1)
+    by_hand = (sum(math.log(p_r[i, y_r[i]]) for i in range(32)) / 32
+               + sum(math.log(p_f[i, y_f[i]]) for i in range(24)) / 24)
+    l_c = losses.acgan_class_loglik(c_r, y_r, c_f, y_f)
+    assert l_c.item() == pytest.approx(by_hand, rel=1e-12)
+    assert torch.allclose(l_c, -F.cross_entropy(c_r, y_r) - F.cross_entropy(c_f, y_f), atol=1e-12)
+    assert l_c < 0 and l_s < 0  # log-probabilities
+
+
+def test_acgan_d_loss_is_minus_both_log_likelihoods(acgan_batch):
+    a_r, c_r, y_r, a_f, c_f, y_f = acgan_batch
+    expected = -(torch.log(torch.sigmoid(a_r)).mean() + torch.log(1 - torch.sigmoid(a_f)).mean()
+                 - F.cross_entropy(c_r, y_r) - F.cross_entropy(c_f, y_f))
+    assert torch.allclose(losses.acgan_d_loss(a_r, a_f, c_r, y_r, c_f, y_f), expected, atol=1e-12)
+    smoothed = (F.binary_cross_entropy_with_logits(a_r, torch.full_like(a_r, 0.9))
+                + F.binary_cross_entropy_with_logits(a_f, torch.zeros_like(a_f))
+                + F.cross_entropy(c_r, y_r) + F.cross_entropy(c_f, y_f))
+    assert torch.allclose(losses.acgan_d_loss(a_r, a_f, c_r, y_r, c_f, y_f, real_label=0.9), smoothed, atol=1e-12)
+
+
+def test_acgan_g_loss_kinds_match_hand_formulas(acgan_batch):
+    _, _, _, a_f, c_f, y_f = acgan_batch
+    class_nll = F.cross_entropy(c_f, y_f)
+    minimax = torch.log(1 - torch.sigmoid(a_f)).mean() + class_nll
+    nonsaturating = -torch.log(torch.sigmoid(a_f)).mean() + class_nll
+    assert torch.allclose(losses.acgan_g_loss(a_f, c_f, y_f, "minimax"), minimax, atol=1e-12)
+    assert torch.allclose(losses.acgan_g_loss(a_f, c_f, y_f), nonsaturating, atol=1e-12)
+
+
+def test_acgan_minimax_g_loss_has_the_gradient_of_minus_lc_minus_ls(acgan_batch):
+    # G maximises L_C - L_S; the terms on real images do not depend on G, so they drop from the gradient.
+    a_r, c_r, y_r, a_f, c_f, y_f = acgan_batch
+    a_f, c_f = a_f.clone().requires_grad_(True), c_f.clone().requires_grad_(True)
+    full = -(losses.acgan_class_loglik(c_r, y_r, c_f, y_f) - losses.acgan_source_loglik(a_r, a_f))
+    g_full = torch.autograd.grad(full, (a_f, c_f))
+    g_ours = torch.autograd.grad(losses.acgan_g_loss(a_f, c_f, y_f, "minimax"), (a_f, c_f))
+    assert all(torch.allclose(u, v, atol=1e-12) for u, v in zip(g_full, g_ours))
+    assert not torch.allclose(full, losses.acgan_g_loss(a_f, c_f, y_f, "minimax"))  # only constants differ
+
+
+def test_acgan_losses_reject_bad_shapes_and_labels():
+    c, y = torch.zeros(4, 10), torch.zeros(4, dtype=torch.int64)
+    with pytest.raises(ValueError, match="real_class_logits must have shape"):
+        losses.acgan_class_loglik(torch.zeros(4), y, c, y)
+    with pytest.raises(ValueError, match=r"fake_labels must have shape \(4,\)"):
+        losses.acgan_class_loglik(c, y, c, torch.zeros(3, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"real_labels must be integers in 0\.\.9"):
+        losses.acgan_class_loglik(c, torch.full((4,), 10), c, y)
+    with pytest.raises(ValueError, match="fake_labels must be integers"):
+        losses.acgan_g_loss(torch.zeros(4), c, torch.zeros(4))
+    with pytest.raises(ValueError, match="kind"):
+        losses.acgan_g_loss(torch.zeros(4), c, y, kind="hinge")
