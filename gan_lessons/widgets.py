@@ -1,13 +1,12 @@
-"""The interactive panels of lessons 02-04, thin over ``theory`` and ``plots``.
+"""The interactive panels of the lessons, thin over ``theory``, ``plots`` and the models.
 
-Three layers (the house style): ``compute_*`` are pure numpy, ``draw_*`` move the artists
+Three layers (the house style): ``compute_*`` are pure numpy or torch, ``draw_*`` move the artists
 of a figure that a ``plots`` function drew, and each panel class wires a few controls to
 them. A panel draws its figure once, with the same function the lesson uses for its
 static figure, and on every change only updates artists and re-renders the image: no
 new figure per frame, so a slider answers in a few tens of milliseconds.
 """
 from __future__ import annotations
-
 
 import ipywidgets as W
 import numpy as np
@@ -260,4 +259,4 @@ class OptimalDiscriminatorPanel(_Panel):
         self.ax_c.set_title(f"C(G) = {self.view['c']:.4f},  2 JSD − log 4 = {2 * self.view['jsd'] - np.log(4):.4f}")
         self.readout.value = (f"C(G) = V(G, D*) = <b>{self.view['c']:.4f}</b>; JSD(p_data ‖ p_g) = "
                               f"{self.view['jsd']:.4f} nats (at most log 2 = {np.log(2):.4f})")
-from .lab import TrainingLab, make_lab  # noqa: E402,F401
+from .lab import TrainingLab, make_lab  # noqa: F401

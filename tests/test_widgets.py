@@ -1,4 +1,4 @@
-"""The panels of lessons 02-04, built headless: compute against theory, draw under Agg, controls by value."""
+"""The lessons' panels, built headless: compute against theory, draw under Agg, controls by value."""
 import io
 import math
 
