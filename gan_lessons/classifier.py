@@ -1,0 +1,204 @@
+r"""A small MNIST classifier: the judge that lessons 07-10 use to say which digit a sample shows.
+
+Inception-based scores need a network trained on ImageNet and a download; ours is a
+two-layer CNN trained by the package on MNIST in a few minutes on a CPU. Its softmax
+p(y | x) gives the classifier score and the digit histograms; its 128 penultimate
+activations are the feature space of the Frechet distance, the nearest neighbours and
+precision/recall (``metrics``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoints import load_checkpoint, save_checkpoint
+from .utils import budget, check_int, checkpoint_dir, make_generator, quick_mode
+
+__all__ = ["ClassifierConfig", "MnistClassifier", "accuracy", "classify", "load_or_train_classifier",
+           "train_classifier"]
+
+
+@dataclass
+class ClassifierConfig:
+    """The CNN's widths: ``channels`` of its two convolutions and the size of its feature layer."""
+
+    channels: tuple[int, int] = (32, 64)
+    feature_dim: int = 128
+
+    def __post_init__(self):
+        self.channels = tuple(check_int(f"channels[{i}]", c, low=1) for i, c in enumerate(self.channels))
+        if len(self.channels) != 2:
+            raise ValueError(f"channels must be two widths, got {self.channels}")
+        check_int("feature_dim", self.feature_dim, low=1)
+
+
+class MnistClassifier(nn.Module):
+    """Two 3x3 convolutions with max-pooling, a 128-unit feature layer, ten logits.
+
+    Takes images with pixels in [0, 1], shape (B, 1, 28, 28) or (B, 784).
+    """
+
+    def __init__(self, config: ClassifierConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = config if config is not None else ClassifierConfig(**kwargs)
+        c1, c2 = self.config.channels
+        self.body = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c2, 7, 7)
+            nn.Flatten(),                                                 # (B, c2 * 49)
+            nn.Linear(c2 * 49, self.config.feature_dim), nn.ReLU(),       # (B, 128): the features
+        )
+        self.head = nn.Linear(self.config.feature_dim, 10)  # (B, 10) logits
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate activations, (B, feature_dim)."""
+        return self.body(x.reshape(-1, 1, 28, 28))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def _as_unit_images(images, pixel_range) -> torch.Tensor:
+    x = torch.as_tensor(images)
+    if x.numel() == 0 or x.shape[-2:] != (28, 28) and not (x.ndim == 2 and x.shape[1] == 784):
+        raise ValueError(f"images must be 28x28 MNIST images, (N, 28, 28), (N, 1, 28, 28) or (N, 784), "
+                         f"got shape {tuple(x.shape)}")
+    if x.ndim == 4 and x.shape[1] != 1:
+        raise ValueError(f"images must be 28x28 with one (grey) channel, got shape {tuple(x.shape)}")
+    if x.dtype == torch.uint8:
+        return x.float().div(255.0).reshape(-1, 1, 28, 28)
+    try:
+        lo, hi = (float(v) for v in pixel_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"pixel_range must be two numbers (low, high), got {pixel_range!r}") from None
+    if not hi > lo:
+        raise ValueError(f"pixel_range must be (low, high) with high > low, got {pixel_range}")
+    x = x.float().reshape(-1, 1, 28, 28)
+    if not torch.isfinite(x).all():
+        raise ValueError("images must be finite (no NaN or inf); did training diverge?")
+    return (x - lo) / (hi - lo)
+
+
+@torch.no_grad()
+def classify(model: MnistClassifier, images, batch_size: int = 1000,
+             pixel_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+    """The classifier's p(y | x) and features for a set of images, in batches.
+
+    Args:
+        model: a trained ``MnistClassifier``.
+        images: (N, 1, 28, 28) or (N, 784) floats, or uint8 (N, 28, 28) as ``data.load_mnist`` gives.
+        batch_size: images per forward pass, >= 1.
+        pixel_range: the range of float pixels: (0, 1) for sigmoid outputs, (-1, 1) for tanh.
+    Returns (probs (N, 10), features (N, feature_dim)) as float64 numpy arrays.
+    """
+    batch_size = check_int("batch_size", batch_size, low=1)
+    x = _as_unit_images(images, pixel_range)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    probs, feats = [], []
+    try:
+        for chunk in x.split(batch_size):
+            h = model.features(chunk.to(device))
+            probs.append(torch.softmax(model.head(h), 1).double().cpu())
+            feats.append(h.double().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(probs).numpy(), torch.cat(feats).numpy()
+
+
+def accuracy(model: MnistClassifier, images, labels, batch_size: int = 1000) -> float:
+    """The fraction of ``images`` whose most probable digit is their label."""
+    probs, _ = classify(model, images, batch_size)
+    labels = torch.as_tensor(labels).cpu().numpy()
+    if labels.shape != (len(probs),):
+        raise ValueError(f"labels must have shape ({len(probs)},), got {labels.shape}")
+    return float((probs.argmax(1) == labels).mean())
+
+
+def train_classifier(model: MnistClassifier, images, labels, num_iterations: int, batch_size: int = 128,
+                     lr: float = 1e-3, seed: int = 0, progress: bool = False) -> dict:
+    """Train ``model`` with Adam on cross-entropy, minibatches drawn without replacement each epoch.
+
+    Args:
+        images: uint8 (N, 28, 28) or floats in [0, 1]; labels: (N,) digits.
+        num_iterations: minibatch updates, >= 1.
+    Returns a dict of iterations, epochs, seconds and the last 100 losses' mean.
+    """
+    from .data import BatchSampler
+
+    num_iterations = check_int("num_iterations", num_iterations, low=1)
+    x = _as_unit_images(images, (0.0, 1.0))
+    y = torch.as_tensor(labels).long()
+    if y.shape != (len(x),):
+        raise ValueError(f"labels must have shape ({len(x)},), got {tuple(y.shape)}")
+    sampler = BatchSampler(x, y)
+    rng = make_generator(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for m in model.modules():
+            if hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+    device = next(model.parameters()).device
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    steps = range(num_iterations)
+    if progress:
+        from tqdm.auto import tqdm
+        steps = tqdm(steps, desc="classifier", leave=False)
+    start = time.perf_counter()
+    for _ in steps:
+        xb, yb = sampler.sample_labelled(min(batch_size, len(x)), rng)
+        loss = nn.functional.cross_entropy(model(xb.to(device)), yb.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    model.eval()
+    return {"iterations": num_iterations, "epochs": round(sampler.epoch, 2),
+            "seconds": round(time.perf_counter() - start, 1), "final_loss": float(np.mean(losses[-100:]))}
+
+
+def load_or_train_classifier(splits, path: str | Path | None = None, retrain: bool = False,
+                             num_iterations: int | None = None, progress: bool = True,
+                             verbose: bool = True) -> tuple[MnistClassifier, dict]:
+    """The course's MNIST classifier: loaded from its checkpoint if present, else trained and saved.
+
+    Trains on ``splits``' training images and reports accuracy on its test images, which
+    it never trains on. The checkpoint's name says which data and mode made it, so a
+    quick-mode classifier is never mistaken for a full one.
+
+    Args:
+        splits: a ``data.MnistSplits`` (from ``data.load_splits()``).
+        path: the checkpoint file (default: ``mnist_classifier_<source>[_quick].pt`` in ``checkpoint_dir()``).
+        retrain: train again and replace the checkpoint.
+        num_iterations: training budget (default 2,000 iterations, 150 in quick mode).
+        progress: show a progress bar while training.
+        verbose: print where the weights came from and the test accuracy.
+    Returns the model (in eval mode) and its meta: accuracy, iterations, epochs, seconds, source.
+    """
+    suffix = "_quick" if quick_mode() else ""
+    path = Path(path) if path is not None else checkpoint_dir() / f"mnist_classifier_{splits.source}{suffix}.pt"
+    model = MnistClassifier()
+    if path.exists() and not retrain:
+        meta = load_checkpoint(path, {"classifier": model})
+        model.eval()
+        if verbose:
+            print(f"classifier loaded from {path}: test accuracy {100 * meta['test_accuracy']:.2f} %")
+        return model, meta
+    num_iterations = budget(full=2000, quick=150) if num_iterations is None else num_iterations
+    meta = train_classifier(model, splits.train_images, splits.train_labels, num_iterations, progress=progress)
+    meta["test_accuracy"] = accuracy(model, splits.test_images, splits.test_labels)
+    meta["n_test"] = len(splits.test_images)
+    meta["source"] = splits.source
+    save_checkpoint(path, {"classifier": model}, meta, overwrite=retrain)
+    if verbose:
+        print(f"classifier trained in {meta['seconds']:.0f} s ({meta['epochs']} epochs): test accuracy "
+              f"{100 * meta['test_accuracy']:.2f} % on {meta['n_test']:,} images; saved to {path}")
+    return model, meta
