@@ -318,3 +318,90 @@ def check_stalled_generator_fix(answer):
     if answer in ("g_steps", "lr_g", "batch_size"):
         return False, "more or bigger steps of a near-zero gradient are still near zero (with SGD); look at G's loss."
     return False, f"choose one of 'd_steps', 'g_steps', 'lr_d', 'lr_g', 'g_loss', 'batch_size'; got {answer!r}."
+
+
+# --- lessons 07-10: MNIST ---------------------------------------------------------------------
+
+@exercise_check("Pixels to [-1, 1]")
+def check_symmetric_scale(fn):
+    images = torch.tensor([[[0, 51, 255]]], dtype=torch.uint8).repeat(3, 1, 1)
+    out = call(fn, images)
+    want = images.double().div(255).mul(2).sub(1).unsqueeze(1)
+    out = torch.as_tensor(out).double()
+    if tuple(out.shape) != tuple(want.shape):
+        return False, f"expected shape {tuple(want.shape)} (N, 1, 28, 28 for MNIST), got {tuple(out.shape)}"
+    if not close(out, want, rtol=1e-5, atol=1e-6):
+        return False, "0 should map to -1, 255 to 1, and 51 to -0.6: x / 255 * 2 - 1"
+    return True, "0 → -1, 255 → 1: the range of G's tanh output."
+
+
+@exercise_check("Parameters of the source generator")
+def check_source_g_parameters(answer):
+    want = 128 * 256 + 256 + 256 * 784 + 784
+    if int(answer) == want:
+        return True, f"{want:,}: each linear layer has in × out weights plus out biases."
+    if int(answer) == 128 * 256 + 256 * 784:
+        return False, "close: add the biases, one per output unit of each layer"
+    return False, "count in × out weights plus out biases for 128 → 256 and 256 → 784"
+
+
+@exercise_check("Share of each digit")
+def check_digit_shares(fn):
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(10) * 0.3, size=500)
+    want = np.bincount(probs.argmax(1), minlength=10) / 500
+    out = np.asarray(call(fn, probs), dtype=float)
+    if out.shape != (10,):
+        return False, f"return one share per digit, shape (10,), got {out.shape}"
+    if not close(out, want):
+        return False, "take each row's most probable digit (argmax), count them, divide by the number of rows"
+    return True, "each sample counts once, for the digit the classifier finds most probable."
+
+
+@exercise_check("A transposed convolution's output size")
+def check_conv_transpose_size(fn):
+    cases = [((7, 4, 2, 1), 14), ((14, 4, 2, 1), 28), ((1, 7, 1, 0), 7), ((5, 3, 2, 0), 11)]
+    for (size, kernel, stride, padding), want in cases:
+        got = call(fn, size, kernel, stride, padding)
+        if int(got) != want:
+            return False, (f"size={size}, kernel={kernel}, stride={stride}, padding={padding} gives {want}, "
+                           f"not {got}: (size - 1) * stride - 2 * padding + kernel")
+    return True, "(size - 1) · stride − 2 · padding + kernel, the inverse of a convolution's size rule."
+
+
+@exercise_check("Spherical interpolation")
+def check_slerp(fn):
+    rng = np.random.default_rng(1)
+    z0, z1 = rng.normal(size=16), rng.normal(size=16)
+    omega = np.arccos(np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1)))
+    for t in (0.0, 0.3, 1.0):
+        want = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+        got = np.asarray(call(fn, torch.tensor(z0), torch.tensor(z1), t), dtype=float)
+        if got.shape != want.shape or not close(got, want, rtol=1e-5, atol=1e-8):
+            return False, (f"at t = {t} expected sin((1-t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1 "
+                           "with cos Ω = z0·z1 / (|z0| |z1|)")
+    return True, "slerp follows the great circle, so its points keep a typical Gaussian norm."
+
+
+@exercise_check("The classifier score by hand")
+def check_classifier_score(fn):
+    rng = np.random.default_rng(2)
+    probs = rng.dirichlet(np.ones(10), size=200)
+    marginal = probs.mean(0)
+    want = float(np.exp(np.mean(np.sum(probs * (np.log(probs) - np.log(marginal)), 1))))
+    got = float(call(fn, probs))
+    if not close(got, want, rtol=1e-6):
+        return False, f"expected {want:.4f}, got {got:.4f}: exp of the mean over x of KL(p(y|x) || p(y))"
+    return True, f"{want:.4f}: the exponential of the mean KL between p(y|x) and the marginal p(y)."
+
+
+@exercise_check("The Frechet distance in one dimension")
+def check_frechet_1d(fn):
+    cases = [((0.0, 1.0, 0.0, 1.0), 0.0), ((1.0, 1.0, 3.0, 1.0), 4.0), ((0.0, 4.0, 0.0, 1.0), 1.0),
+             ((2.0, 9.0, -1.0, 4.0), 10.0)]
+    for (m1, v1, m2, v2), want in cases:
+        got = float(call(fn, m1, v1, m2, v2))
+        if not close(got, want, rtol=1e-6, atol=1e-9):
+            return False, (f"means {m1}, {m2} and variances {v1}, {v2} give {want}, not {got:.4g}: "
+                           "(m1 - m2)² + v1 + v2 - 2 √(v1 v2)")
+    return True, "(m1 − m2)² + (σ1 − σ2)²: the formula's trace term is (σ1 − σ2)² in one dimension."
