@@ -31,7 +31,12 @@ def generate_unit(G, n: int, conditional: bool = False, pixel_range=(-1.0, 1.0),
     n = check_int("n", n, low=1)
     labels = torch.arange(n) % 10 if conditional else None
     x = sample_images(G, n, seed=seed, labels=labels).reshape(n, 1, 28, 28)
-    lo, hi = pixel_range
+    try:
+        lo, hi = (float(v) for v in pixel_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"pixel_range must be two numbers (low, high), got {pixel_range!r}") from None
+    if not hi > lo:
+        raise ValueError(f"pixel_range must be (low, high) with high > low, got {pixel_range}")
     return ((x - lo) / (hi - lo)).clamp_(0, 1)
 
 
@@ -63,7 +68,7 @@ def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | No
         _, test_features = classify(classifier, splits.test_images)
     share = _digit_share(probs)
     pr = metrics.precision_recall(test_features, feats[: len(test_features)], k=3, batch_size=batch_size)
-    out = {"n": len(x), "classifier_score": metrics.classifier_score(probs, n_splits=10),
+    out = {"n": len(x), "classifier_score": metrics.classifier_score(probs, n_splits=min(10, len(x))),
            "frechet": metrics.frechet_distance_from_features(feats, test_features),
            "precision": pr.precision, "recall": pr.recall, "digit_share": share,
            "digits_covered": int((share >= 0.03).sum()), "parzen": None}

@@ -122,7 +122,7 @@ RECIPES = {
                            {**_ADAM, "batch_size": 100, "betas": (0.5, 0.999), "real_label": 0.9},
                            (12_000, 300)),
     # Lesson 08: DCGAN's settings (Radford et al. 2016, section 4).
-    "dcgan": Recipe(dcgan, "symmetric", {**_ADAM, "batch_size": 128, "betas": (0.5, 0.999)}, (4_000, 60),
+    "dcgan": Recipe(dcgan, "symmetric", {**_ADAM, "batch_size": 128, "betas": (0.5, 0.999)}, (4_000, 40),
                     init_fn=dcgan_init),
     # Lesson 09: the improved MLP given the label (Mirza and Osindero 2014), and DCGAN with
     # AC-GAN's auxiliary classifier (Odena et al. 2017).
@@ -130,7 +130,7 @@ RECIPES = {
                    {**_ADAM, "batch_size": 100, "betas": (0.5, 0.999), "real_label": 0.9}, (10_000, 300),
                    trainer="cgan", conditional=True),
     "acgan": Recipe(lambda: dcgan(n_classes=10), "symmetric", {**_ADAM, "batch_size": 100, "betas": (0.5, 0.999)},
-                    (3_000, 40), trainer="acgan", init_fn=dcgan_init, conditional=True),
+                    (3_000, 30), trainer="acgan", init_fn=dcgan_init, conditional=True),
 }
 
 
