@@ -1,9 +1,13 @@
 """Test-wide settings: every notebook and test runs in quick mode unless told otherwise."""
 import os
+import tempfile
 
-# Set before nbval starts any kernel, so the kernels inherit it.
+# Set before nbval starts any kernel, so the kernels inherit them.
 os.environ.setdefault("GAN_LESSONS_QUICK", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The MNIST lessons' quick-mode weights go to a scratch folder shared by this run's lessons
+# (lesson 10 loads what 07-09 trained), never into the learner's own checkpoint folder.
+os.environ.setdefault("GAN_LESSONS_CHECKPOINTS", tempfile.mkdtemp(prefix="gan_lessons_test_checkpoints_"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,24 +26,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine
 
 from gan_lessons import lab
 from gan_lessons.train import GANTrainer
 
 TARGET = "1-D Gaussian N(2, 0.5²)"
-
-
-def machine() -> str:
-    """A line about the machine: CPU, cores, torch's threads and the load average."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}; {os.cpu_count()} cores; torch {torch.__version__}, {torch.get_num_threads()} "
-            f"threads by default; python {platform.python_version()}; load average {load}")
 
 
 def make_trainer(fast: bool) -> GANTrainer:

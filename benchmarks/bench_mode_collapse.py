@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,25 +39,14 @@ import torch
 
 from gan_lessons import distributions, metrics, remedies
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine
+
 RESULTS = Path(__file__).resolve().parent / "results"
 DISTS = {"ring": distributions.ring_2d, "grid": distributions.grid_2d}
 KEEP_SAMPLES = 500  # samples kept from seed 0's run, for lesson 06's scatter plots
 STRONG_D = {"d_steps": 5, "lr_d": 5e-3}
 STRONG_D_ITERATIONS = 1500
-
-
-def machine() -> str:
-    """A one-line description of the machine the runs took place on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} "
-            f"threads), load average at the end {load:.1f}")
 
 
 def run_all(dist_name: str, methods, seeds, scale: float = 1.0, strong_d: bool = False, log=print,

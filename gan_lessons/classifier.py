@@ -178,7 +178,7 @@ def load_or_train_classifier(splits, path: str | Path | None = None, retrain: bo
         splits: a ``data.MnistSplits`` (from ``data.load_splits()``).
         path: the checkpoint file (default: ``mnist_classifier_<source>[_quick].pt`` in ``checkpoint_dir()``).
         retrain: train again and replace the checkpoint.
-        num_iterations: training budget (default 2,000 iterations, 150 in quick mode).
+        num_iterations: training budget (default 1,500 iterations, 150 in quick mode).
         progress: show a progress bar while training.
         verbose: print where the weights came from and the test accuracy.
     Returns the model (in eval mode) and its meta: accuracy, iterations, epochs, seconds, source.
@@ -192,7 +192,7 @@ def load_or_train_classifier(splits, path: str | Path | None = None, retrain: bo
         if verbose:
             print(f"classifier loaded from {path}: test accuracy {100 * meta['test_accuracy']:.2f} %")
         return model, meta
-    num_iterations = budget(full=2000, quick=150) if num_iterations is None else num_iterations
+    num_iterations = budget(full=1500, quick=150) if num_iterations is None else num_iterations
     meta = train_classifier(model, splits.train_images, splits.train_labels, num_iterations, progress=progress)
     meta["test_accuracy"] = accuracy(model, splits.test_images, splits.test_labels)
     meta["n_test"] = len(splits.test_images)
