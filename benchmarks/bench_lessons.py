@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -74,10 +75,14 @@ def main() -> None:
         elif args.out_dir:
             Path(args.out_dir).mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, Path(args.out_dir) / path.name)
-    if args.inplace:
+    if args.inplace:  # one entry per lesson, replaced when that lesson is measured again
         RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps({"machine": info, "mnist_source": os.environ.get("GAN_LESSONS_MNIST", "train"),
-                                       "lessons": rows}, indent=2) + "\n")
+        saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for row in rows:
+            saved[row["lesson"]] = {**row, "date": date, "machine": info,
+                                    "mnist_source": os.environ.get("GAN_LESSONS_MNIST") or "train"}
+        RESULTS.write_text(json.dumps(dict(sorted(saved.items())), indent=2) + "\n")
         print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

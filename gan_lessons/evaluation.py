@@ -83,9 +83,9 @@ def real_references(classifier, splits, parzen: bool = True, batch_size: int = 1
     """The measures of real images: the ceiling and floor that models are read against.
 
     "real training images" scores training images as if a model had drawn them (as many as
-    the Parzen protocol's 10,000 samples, or all when there are fewer): its classifier score is
-    the ceiling, its Frechet distance to the test set the floor. Its Parzen score is what a
-    model that copies its training set would get.
+    the Parzen protocol's 10,000 samples, or all when there are fewer): its Frechet distance to
+    the test set is the floor, and its Parzen score what real digits get. Its classifier score
+    is inflated (the classifier trained on these images): the ceiling is the test images' score.
     """
     n = min(PARZEN_SAMPLES, len(splits.train_images))
     real = to_float(splits.train_images[:n])
