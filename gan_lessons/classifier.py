@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .checkpoints import load_checkpoint, save_checkpoint
-from .utils import budget, check_int, checkpoint_dir, make_generator, quick_mode
+from .utils import budget, check_int, check_pixel_range, checkpoint_dir, make_generator, quick_mode
 
 __all__ = ["ClassifierConfig", "MnistClassifier", "accuracy", "classify", "load_or_train_classifier",
            "train_classifier"]
@@ -72,12 +72,7 @@ def _as_unit_images(images, pixel_range) -> torch.Tensor:
         raise ValueError(f"images must be 28x28 with one (grey) channel, got shape {tuple(x.shape)}")
     if x.dtype == torch.uint8:
         return x.float().div(255.0).reshape(-1, 1, 28, 28)
-    try:
-        lo, hi = (float(v) for v in pixel_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"pixel_range must be two numbers (low, high), got {pixel_range!r}") from None
-    if not hi > lo:
-        raise ValueError(f"pixel_range must be (low, high) with high > low, got {pixel_range}")
+    lo, hi = check_pixel_range(pixel_range)
     x = x.float().reshape(-1, 1, 28, 28)
     if not torch.isfinite(x).all():
         raise ValueError("images must be finite (no NaN or inf); did training diverge?")

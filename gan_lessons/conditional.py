@@ -224,6 +224,16 @@ class _LabelledTrainer(GANTrainer):
         self.g_updates += 1
         return out
 
+    def _d_batch(self):
+        """D's minibatch: real (x, y), then z and uniform labels y', and G(z, y') without gradients."""
+        x_real, y_real = self.sample_real_labelled()
+        z = self.sample_z(x_real.shape[0])
+        y_fake = self.sample_labels(x_real.shape[0])
+        with torch.no_grad():
+            x_fake = self.G(z, y_fake)
+        return x_real, y_real, x_fake, y_fake
+
+
 
 class ConditionalGANTrainer(_LabelledTrainer):
     r"""The conditional GAN: G(z, y) and D(x, y) both receive the label y.
@@ -264,11 +274,7 @@ class ConditionalGANTrainer(_LabelledTrainer):
 
     def _d_update(self) -> dict:
         c = self.config
-        x_real, y_real = self.sample_real_labelled()
-        z = self.sample_z(x_real.shape[0])
-        y_fake = self.sample_labels(x_real.shape[0])
-        with torch.no_grad():
-            x_fake = self.G(z, y_fake)
+        x_real, y_real, x_fake, y_fake = self._d_batch()
         d_real_logits = self.D(x_real, y_real)
         d_fake_logits = self.D(x_fake, y_fake)
         loss = d_loss(d_real_logits, d_fake_logits, c.real_label)
@@ -334,11 +340,7 @@ class ACGANTrainer(_LabelledTrainer):
 
     def _d_update(self) -> dict:
         c = self.config
-        x_real, y_real = self.sample_real_labelled()
-        z = self.sample_z(x_real.shape[0])
-        y_fake = self.sample_labels(x_real.shape[0])
-        with torch.no_grad():
-            x_fake = self.G(z, y_fake)
+        x_real, y_real, x_fake, y_fake = self._d_batch()
         d_real_logits, real_class_logits = self.D(x_real)
         d_fake_logits, fake_class_logits = self.D(x_fake)
         loss = acgan_d_loss(d_real_logits, d_fake_logits, real_class_logits, y_real, fake_class_logits, y_fake,

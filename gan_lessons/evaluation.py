@@ -15,7 +15,7 @@ from . import metrics
 from .classifier import classify
 from .data import to_float
 from .mnist_gan import sample_images
-from .utils import check_int
+from .utils import check_int, check_pixel_range
 
 __all__ = ["Measures", "evaluate_samples", "generate_unit", "real_references"]
 
@@ -31,12 +31,7 @@ def generate_unit(G, n: int, conditional: bool = False, pixel_range=(-1.0, 1.0),
     n = check_int("n", n, low=1)
     labels = torch.arange(n) % 10 if conditional else None
     x = sample_images(G, n, seed=seed, labels=labels).reshape(n, 1, 28, 28)
-    try:
-        lo, hi = (float(v) for v in pixel_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"pixel_range must be two numbers (low, high), got {pixel_range!r}") from None
-    if not hi > lo:
-        raise ValueError(f"pixel_range must be (low, high) with high > low, got {pixel_range}")
+    lo, hi = check_pixel_range(pixel_range)
     return ((x - lo) / (hi - lo)).clamp_(0, 1)
 
 

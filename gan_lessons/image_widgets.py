@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import plots
-from .utils import check_choice, check_int
+from .utils import check_choice, check_int, check_pixel_range
 from .widgets import _Panel, _slider
 
 __all__ = [
@@ -100,14 +100,6 @@ def _images_hw(images) -> np.ndarray:
     return x
 
 
-def _check_pixel_range(pixel_range) -> tuple[float, float]:
-    lo, hi = (float(v) for v in pixel_range)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"pixel_range must be (low, high) with low < high, e.g. (-1, 1) for tanh or (0, 1) "
-                         f"for sigmoid outputs, got {pixel_range!r}")
-    return lo, hi
-
-
 def _ink(images_hw: np.ndarray, pixel_range) -> np.ndarray:
     # Pixels mapped from pixel_range to [0, 1], then inverted as plots.plot_image_grid does: ink is dark.
     lo, hi = pixel_range
@@ -184,7 +176,7 @@ class InterpolationPanel(_Panel):
             raise ValueError("latent_dim must be given: the generator has no latent_dim attribute")
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
         self.n_steps = check_int("n_steps", n_steps, low=2, high=25)
-        self.pixel_range = _check_pixel_range(pixel_range)
+        self.pixel_range = check_pixel_range(pixel_range)
         self.digit = W.Dropdown(options=list(range(max(self.n_classes, 1))), value=0, description="digit",
                                 disabled=self.n_classes == 0)
         self.seed0 = W.BoundedIntText(value=check_int("seeds[0]", seeds[0], low=0), min=0, max=2**31 - 1,
@@ -404,7 +396,7 @@ class RealOrFakeQuiz(_Panel):
         self.real_images, self.fake_images = real_images, fake_images
         self.n = n
         self.seed = check_int("seed", seed, low=0)
-        self.pixel_range = _check_pixel_range(pixel_range)
+        self.pixel_range = check_pixel_range(pixel_range)
         self._new(self.seed)
         self.real_button = W.Button(description="Real", button_style="info")
         self.fake_button = W.Button(description="Fake", button_style="warning")

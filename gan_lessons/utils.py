@@ -5,6 +5,7 @@ laptop, in CI (quick mode, offline data) and on a GPU machine.
 """
 from __future__ import annotations
 
+import math
 import os
 import random
 from pathlib import Path
@@ -55,6 +56,19 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def check_pixel_range(value) -> tuple[float, float]:
+    """``pixel_range`` as two finite floats (low, high) with low < high, e.g. (-1, 1) for tanh outputs."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"pixel_range must be two numbers (low, high), e.g. (-1, 1) for tanh or (0, 1) for "
+                         f"sigmoid outputs, got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"pixel_range must be (low, high) with high > low, e.g. (-1, 1) for tanh or (0, 1) "
+                         f"for sigmoid outputs, got {value!r}")
+    return lo, hi
 
 
 def set_seed(seed: int = 0) -> int:

@@ -2,8 +2,8 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +11,14 @@ def _close_figures():
     """Close every figure a test leaves open, so tests that count figures do not depend on order."""
     yield
     plt.close("all")
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny convolutions run several times faster on one thread than on two shared cores."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -5,7 +5,7 @@ Everything runs on tiny fake images made here; MNIST is never read.
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from fakes import lit_pixel_images, pixel_classifier
 
 from gan_lessons import classifier
 from gan_lessons.classifier import ClassifierConfig, MnistClassifier, accuracy, classify
@@ -13,36 +13,12 @@ from gan_lessons.data import MnistSplits
 
 SMALL = ClassifierConfig(channels=(4, 8), feature_dim=16)  # fast to train in tests
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run several times faster on one thread than on two shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_model(seed=0, config=None):
     torch.manual_seed(seed)
     return MnistClassifier(config)
-
-
-def pixel_classifier() -> MnistClassifier:
-    """A hand-set model whose logit k is pixel k: an image with only pixel k lit is read as digit k."""
-    model = MnistClassifier()
-    model.body = nn.Sequential(nn.Flatten(), nn.Linear(784, 128, bias=False))
-    with torch.no_grad():
-        model.body[1].weight.copy_(torch.eye(128, 784))  # feature j = pixel j
-        model.head.weight.copy_(torch.eye(10, 128))      # logit k = feature k
-        model.head.bias.zero_()
-    return model
-
-
-def lit_pixel_images(digits) -> torch.Tensor:
-    x = torch.zeros(len(digits), 784)
-    x[torch.arange(len(digits)), torch.as_tensor(digits)] = 1.0
-    return x
 
 
 def halves(n_per_class: int, seed: int = 0):

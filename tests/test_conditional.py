@@ -13,14 +13,7 @@ from gan_lessons.utils import make_generator
 
 N_IMAGES, BATCH = 64, 16
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run faster on one CPU thread, as GANTrainer runs them; the count is restored after."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def fake_mnist(seed=0, n=N_IMAGES):

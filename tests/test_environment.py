@@ -1,7 +1,8 @@
 """pyproject.toml and environment.yml name the same packages; CI runs the README's test command."""
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_TO_PIP = {"pytorch": "torch"}

@@ -7,6 +7,7 @@ read and nothing is trained.
 import numpy as np
 import pytest
 import torch
+from fakes import LabelEchoG
 from torch import nn
 
 from gan_lessons import metrics
@@ -14,14 +15,7 @@ from gan_lessons.classifier import ClassifierConfig, MnistClassifier
 from gan_lessons.data import MnistSplits
 from gan_lessons.evaluation import evaluate_samples, generate_unit, real_references
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run several times faster on one thread than on two shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- fake generators whose output is known ---------------------------------------------------
@@ -41,24 +35,6 @@ class LinearG(nn.Module):
     def forward(self, z):
         h = z @ self.weight
         return (self.scale * (torch.tanh(h) if self.squash else h)).reshape(len(z), *self.image_shape)
-
-
-class LabelEchoG(nn.Module):
-    """A conditional G whose every pixel is the label it was given (and -1 without a label)."""
-
-    latent_dim = 2
-
-    def __init__(self):
-        super().__init__()
-        self.dummy = nn.Parameter(torch.zeros(1))
-
-    def sample_z(self, n, generator=None):
-        return torch.randn(n, self.latent_dim, generator=generator)
-
-    def forward(self, z, labels=None):
-        if labels is None:
-            return torch.full((len(z), 784), -1.0)
-        return labels.float()[:, None].expand(len(z), 784).clone()
 
 
 def expected_linear(G, n, seed, lo, hi):

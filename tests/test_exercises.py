@@ -5,7 +5,7 @@ from gan_lessons import exercises
 
 
 def test_correct_wrong_missing_and_crashing_answers(capsys):
-    good = lambda l1, l0, p: l1 * p / (l1 * p + l0 * (1 - p))  # noqa: E731
+    good = lambda l1, l0, p: l1 * p / (l1 * p + l0 * (1 - p))
     assert exercises.check_bayes_posterior(good) is True
     assert exercises.check_bayes_posterior(lambda l1, l0, p: l1 * p) is False
     assert exercises.check_bayes_posterior(None) is False
@@ -40,9 +40,10 @@ def test_an_unfinished_function_body_counts_as_not_attempted(capsys):
 
 def test_lesson_05_checks_accept_the_right_answers_only(capsys):
     import math
+
     import torch
 
-    right = lambda a, t, m: (torch.sigmoid(a) - t) / m  # noqa: E731
+    right = lambda a, t, m: (torch.sigmoid(a) - t) / m
     assert exercises.check_d_logit_gradient(right) is True
     assert exercises.check_d_logit_gradient(lambda a, t, m: torch.sigmoid(a) - t) is False  # not divided by m
     assert exercises.check_d_logit_gradient(lambda a, t, m: (t - torch.sigmoid(a)) / m) is False  # sign flipped
@@ -58,7 +59,6 @@ def test_lesson_05_checks_accept_the_right_answers_only(capsys):
 # --- lessons 07-10: MNIST ---------------------------------------------------------------------
 # Each check: an independent correct answer passes, a typical mistake fails with a hint, an
 # unfinished body (``...``, so None) counts as not attempted, and an answer that raises is caught.
-import pytest
 import torch
 
 from gan_lessons import data

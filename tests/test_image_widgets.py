@@ -1,28 +1,15 @@
 """The image panels of lessons 09-10, built headless: latent interpolation and the real-or-fake quiz."""
-import io
 import math
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-import PIL.Image
 import pytest
 import torch
+from fakes import png_size
 
 from gan_lessons import image_widgets, models, plots
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    return PIL.Image.open(io.BytesIO(data)).size
-
 
 # --- latent interpolation (lessons 07-09) ------------------------------------------------------------
 

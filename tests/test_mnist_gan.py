@@ -6,6 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from fakes import LabelEchoG, lit_pixel_images, pixel_classifier
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch import nn
 
@@ -15,14 +16,7 @@ from gan_lessons.data import BatchSampler, MnistSplits
 from gan_lessons.models import MLPGenerator, count_parameters
 from gan_lessons.train import GANTrainer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run faster on one thread than on two shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def seeded(seed):
@@ -49,23 +43,6 @@ def constant_classifier(digit: int) -> MnistClassifier:
         model.head.bias.fill_(-5.0)
         model.head.bias[digit] = 5.0
     return model
-
-
-def pixel_classifier() -> MnistClassifier:
-    """A hand-set classifier whose logit k is pixel k: an image with only pixel k lit is read as k."""
-    model = MnistClassifier()
-    model.body = nn.Sequential(nn.Flatten(), nn.Linear(784, 128, bias=False))
-    with torch.no_grad():
-        model.body[1].weight.copy_(torch.eye(128, 784))
-        model.head.weight.copy_(torch.eye(10, 128))
-        model.head.bias.zero_()
-    return model
-
-
-def lit_pixel_images(digits) -> torch.Tensor:
-    x = torch.zeros(len(digits), 784)
-    x[torch.arange(len(digits)), torch.as_tensor(digits)] = 1.0
-    return x
 
 
 def layer_types(net):
@@ -135,31 +112,15 @@ def test_sample_images_generates_in_eval_mode_and_restores_the_mode(training):
     assert G.training is training and all(m.training is training for m in G.modules())
 
 
-class LabelEcho(nn.Module):
-    """A 'conditional generator' whose sample is its label: shows which label went with which z."""
-
-    latent_dim = 2
-
-    def __init__(self):
-        super().__init__()
-        self.w = nn.Parameter(torch.zeros(1))
-
-    def sample_z(self, n, generator=None):
-        return torch.randn(n, self.latent_dim, generator=generator)
-
-    def forward(self, z, labels):
-        return labels.float()[:, None] + 0 * z[:, :1]
-
-
 def test_sample_images_passes_each_label_with_its_sample_and_checks_the_shape():
-    out = mnist_gan.sample_images(LabelEcho(), 5, labels=[3, 1, 4, 1, 5], batch_size=2)
-    assert out.flatten().tolist() == [3, 1, 4, 1, 5]
+    out = mnist_gan.sample_images(LabelEchoG(), 5, labels=[3, 1, 4, 1, 5], batch_size=2)
+    assert out[:, 0].tolist() == [3, 1, 4, 1, 5] and torch.equal(out, out[:, :1].expand(5, 784))
     with pytest.raises(ValueError, match=r"labels must have shape \(5,\)"):
-        mnist_gan.sample_images(LabelEcho(), 5, labels=torch.zeros(4))
+        mnist_gan.sample_images(LabelEchoG(), 5, labels=torch.zeros(4))
     with pytest.raises(ValueError, match=r"labels must have shape \(5,\)"):
-        mnist_gan.sample_images(LabelEcho(), 5, labels=torch.zeros(5, 1))
+        mnist_gan.sample_images(LabelEchoG(), 5, labels=torch.zeros(5, 1))
     with pytest.raises(ValueError, match="n must be"):
-        mnist_gan.sample_images(LabelEcho(), 0)
+        mnist_gan.sample_images(LabelEchoG(), 0)
 
 
 @pytest.mark.parametrize("batch_size", [0, -1])

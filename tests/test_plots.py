@@ -2,12 +2,12 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from gan_lessons import distributions, plots  # noqa: E402
+from gan_lessons import distributions, plots
 
 
 @pytest.fixture(autouse=True)

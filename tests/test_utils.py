@@ -85,3 +85,11 @@ def test_check_helpers_name_the_argument():
     with pytest.raises(ValueError, match="'a', 'b'"):
         utils.check_choice("mode", "c", ("a", "b"))
     assert Path(utils.__file__).exists()
+
+
+def test_check_pixel_range_accepts_an_increasing_pair_and_names_itself_otherwise():
+    assert utils.check_pixel_range((-1, 1)) == (-1.0, 1.0)
+    assert utils.check_pixel_range(np.array([0, 255])) == (0.0, 255.0)
+    for bad in [(1, 0), (0.5, 0.5), (float("nan"), 1.0), (0, float("inf")), (0, 1, 2), "ab", 3]:
+        with pytest.raises(ValueError, match="pixel_range"):
+            utils.check_pixel_range(bad)

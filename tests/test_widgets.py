@@ -1,5 +1,4 @@
 """The lessons' panels, built headless: compute against theory, draw under Agg, controls by value."""
-import io
 import math
 
 import matplotlib
@@ -7,23 +6,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import PIL.Image
 import pytest
+from fakes import png_size
 from scipy import stats
 
 from gan_lessons import distributions, plots, theory, widgets
 
 BIMODAL = distributions.mixture_1d([-2.0, 2.0], [0.5, 0.5])
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    return PIL.Image.open(io.BytesIO(data)).size
 
 
 # --- the plot functions the lessons call before each widget ----------------------------------------
