@@ -23,14 +23,13 @@ need revisiting.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from .losses import acgan_d_loss, acgan_g_loss, d_loss, generator_loss
-from .train import GANTrainer, TrainConfig, TrainingDiverged, grad_norm
+from .train import GANTrainer, TrainConfig, check_finite, grad_norm
 from .utils import check_int
 
 __all__ = [
@@ -43,13 +42,6 @@ __all__ = [
 
 # Added to GANTrainer's history by ACGANTrainer, averaged over an iteration's D updates.
 ACGAN_HISTORY_KEYS = ("d_class_acc_real", "d_class_acc_fake")
-
-
-def _finite(what: str, value: float) -> float:
-    # Raised before the optimiser steps, so the weights stay finite (GANTrainer restores them).
-    if not math.isfinite(value):
-        raise TrainingDiverged(f"{what} is {value}")
-    return value
 
 
 def _n_classes_of(net: nn.Module) -> int | None:
@@ -218,8 +210,8 @@ class _LabelledTrainer(GANTrainer):
     def _g_out(self, loss: torch.Tensor, d_fake_logits: torch.Tensor) -> dict:
         with torch.no_grad():
             stats = torch.stack([loss.detach(), torch.sigmoid(d_fake_logits).mean()]).tolist()
-        out = {"g_loss": _finite("the generator's loss", stats[0]), "g_fake": stats[1],
-               "g_grad_norm": _finite("the generator's gradient norm", grad_norm(self.G.parameters()))}
+        out = {"g_loss": check_finite("the generator's loss", stats[0]), "g_fake": stats[1],
+               "g_grad_norm": check_finite("the generator's gradient norm", grad_norm(self.G.parameters()))}
         self.g_opt.step()
         self.g_updates += 1
         return out
@@ -283,8 +275,8 @@ class ConditionalGANTrainer(_LabelledTrainer):
         with torch.no_grad():
             stats = torch.stack([loss.detach(), torch.sigmoid(d_real_logits).mean(),
                                  torch.sigmoid(d_fake_logits).mean()]).tolist()
-        out = {"d_loss": _finite("the discriminator's loss", stats[0]), "d_real": stats[1], "d_fake": stats[2],
-               "d_grad_norm": _finite("the discriminator's gradient norm", grad_norm(self.D.parameters()))}
+        out = {"d_loss": check_finite("the discriminator's loss", stats[0]), "d_real": stats[1], "d_fake": stats[2],
+               "d_grad_norm": check_finite("the discriminator's gradient norm", grad_norm(self.D.parameters()))}
         self.d_opt.step()
         self.d_updates += 1
         return out
@@ -353,8 +345,8 @@ class ACGANTrainer(_LabelledTrainer):
                 (real_class_logits.argmax(1) == y_real).float().mean(),
                 (fake_class_logits.argmax(1) == y_fake).float().mean(),
             ]).tolist()
-        out = {"d_loss": _finite("the discriminator's loss", stats[0]), "d_real": stats[1], "d_fake": stats[2],
-               "d_grad_norm": _finite("the discriminator's gradient norm", grad_norm(self.D.parameters())),
+        out = {"d_loss": check_finite("the discriminator's loss", stats[0]), "d_real": stats[1], "d_fake": stats[2],
+               "d_grad_norm": check_finite("the discriminator's gradient norm", grad_norm(self.D.parameters())),
                "d_class_acc_real": stats[3], "d_class_acc_fake": stats[4]}
         self.d_opt.step()
         self.d_updates += 1

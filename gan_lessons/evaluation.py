@@ -17,10 +17,9 @@ from .data import to_float
 from .mnist_gan import sample_images
 from .utils import check_int, check_pixel_range
 
-__all__ = ["Measures", "evaluate_samples", "generate_unit", "real_references"]
+__all__ = ["evaluate_samples", "generate_unit", "real_references"]
 
 PARZEN_SAMPLES = 10_000  # Goodfellow et al. 2014 used 10,000 generator samples
-Measures = dict
 
 
 def generate_unit(G, n: int, conditional: bool = False, pixel_range=(-1.0, 1.0), seed: int = 0) -> torch.Tensor:
@@ -40,7 +39,7 @@ def _digit_share(probs: np.ndarray) -> np.ndarray:
 
 
 def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | None = None,
-                     parzen: bool = True, batch_size: int = 1024) -> Measures:
+                     parzen: bool = True, batch_size: int = 1024) -> dict:
     """Every measure of lesson 10 for ``samples`` (pixels in [0, 1]) against ``splits``' test images.
 
     Returns a dict: classifier_score (mean, std over 10 splits), frechet (to the test
@@ -74,7 +73,7 @@ def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | No
     return out
 
 
-def real_references(classifier, splits, parzen: bool = True, batch_size: int = 1024) -> dict[str, Measures]:
+def real_references(classifier, splits, parzen: bool = True, batch_size: int = 1024) -> dict[str, dict]:
     """The measures of real images: the ceiling and floor that models are read against.
 
     "real training images" scores training images as if a model had drawn them (as many as

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import plots
+from .mnist_gan import generate
 from .utils import check_choice, check_int, check_pixel_range
 from .widgets import _Panel, _slider
 
@@ -112,20 +113,6 @@ def _find(fig, gid: str):
     if gid not in cache:
         cache[gid] = plots.find_artist(fig, gid)
     return cache[gid]
-
-
-def _generate(G, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-    # G in eval mode (batch norm's running statistics) without gradients; its mode is restored after.
-    was_training = G.training
-    device = next(G.parameters()).device
-    G.eval()
-    try:
-        with torch.no_grad():
-            z = z.to(device)
-            out = G(z) if labels is None else G(z, labels.to(device))
-    finally:
-        G.train(was_training)
-    return out.detach().cpu()
 
 
 def draw_interpolation(fig, strip_images, current_image, t: float, pixel_range=(-1, 1)) -> None:
@@ -252,7 +239,7 @@ class InterpolationPanel(_Panel):
         if key != self._key:  # the path changed: new strip and norm curves; a t change reuses them
             self.z0, self.z1 = self.noise(self.seed0.value), self.noise(self.seed1.value)
             self.path = compute_interpolation(self.z0, self.z1, self.ts, method)
-            self.strip_images = _generate(self.G, self.path, self._labels(self.n_steps))
+            self.strip_images = generate(self.G, self.path, self._labels(self.n_steps))
             for m in INTERPOLATION_METHODS:
                 norms = torch.linalg.vector_norm(compute_interpolation(self.z0, self.z1, self.t_fine, m), dim=1)
                 _find(self.figure, f"norm:{m}").set_ydata(norms.numpy())
@@ -263,7 +250,7 @@ class InterpolationPanel(_Panel):
                 self.redraw_all()
             self._key = key
         self.z_t = compute_interpolation(self.z0, self.z1, [t], method)[0]
-        self.current_image = _generate(self.G, self.z_t[None], self._labels(1))
+        self.current_image = generate(self.G, self.z_t[None], self._labels(1))
         draw_interpolation(self.figure, self.strip_images, self.current_image, t, self.pixel_range)
         norm_t = float(torch.linalg.vector_norm(self.z_t))
         _find(self.figure, "norm_current").set_data([t], [norm_t])

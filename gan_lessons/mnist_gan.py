@@ -41,8 +41,9 @@ from .models import (
 from .train import GANTrainer
 from .utils import budget, check_choice, check_int, checkpoint_dir, quick_mode
 
-__all__ = ["RECIPES", "LiveView", "Recipe", "checkpoint_path", "conditional_mlp_gan", "dcgan", "digit_counts", "improved_mlp_gan",
-           "load_or_train_run", "run_recipe", "sample_images", "snapshot_every", "source_mlp_gan", "train_run"]
+__all__ = ["RECIPES", "LiveView", "Recipe", "checkpoint_path", "conditional_mlp_gan", "dcgan", "digit_counts",
+           "generate", "improved_mlp_gan", "load_or_train_run", "run_recipe", "sample_images", "snapshot_every",
+           "source_mlp_gan", "train_run"]
 
 
 def source_mlp_gan() -> tuple[MLPGenerator, MLPDiscriminator]:
@@ -191,14 +192,18 @@ def run_recipe(name: str, splits, num_iterations: int | None = None, classifier=
 TRAINERS = {"gan": GANTrainer, "cgan": ConditionalGANTrainer, "acgan": ACGANTrainer}
 
 
-def _generate(G: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+def generate(G: nn.Module, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """G(z) (or G(z, labels)) on the CPU, computed in eval mode without gradients; G's mode is restored."""
     was_training = G.training
+    device = next(G.parameters()).device
     G.eval()
     try:
         with torch.no_grad():
-            return (G(z) if labels is None else G(z, labels)).detach().cpu()
+            z = z.to(device)
+            out = G(z) if labels is None else G(z, labels.to(device))
     finally:
         G.train(was_training)
+    return out.detach().cpu()
 
 
 def sample_images(G: nn.Module, n: int, seed: int = 0, labels: torch.Tensor | None = None,
@@ -211,7 +216,7 @@ def sample_images(G: nn.Module, n: int, seed: int = 0, labels: torch.Tensor | No
         labels = torch.as_tensor(labels, dtype=torch.long).to(z.device)
         if labels.shape != (n,):
             raise ValueError(f"labels must have shape ({n},), one per sample, got {tuple(labels.shape)}")
-    chunks = [_generate(G, z[i: i + batch_size], None if labels is None else labels[i: i + batch_size])
+    chunks = [generate(G, z[i: i + batch_size], None if labels is None else labels[i: i + batch_size])
               for i in range(0, n, batch_size)]
     return torch.cat(chunks)
 
@@ -264,7 +269,7 @@ def train_run(trainer, num_iterations: int, every: int, fixed_z: torch.Tensor,
         done += chunk
         if bar is not None:
             bar.update(chunk)
-        grid = _generate(trainer.G, fixed_z, fixed_labels).reshape(len(fixed_z), 28, 28)
+        grid = generate(trainer.G, fixed_z, fixed_labels).reshape(len(fixed_z), 28, 28)
         rec["grids"].append(((grid - lo) / (hi - lo)).clamp(0, 1).mul(255).round().to(torch.uint8))
         rec["iterations"].append(trainer.iteration)
         rec["seconds"].append(round(elapsed, 2))

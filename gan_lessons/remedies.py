@@ -13,12 +13,10 @@ same keys as ``train.d_step`` / ``train.g_step``.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from .train import GANTrainer, TrainingDiverged, d_step, g_step, grad_norm
+from .train import GANTrainer, check_finite, d_step, g_step, grad_norm
 from .utils import check_float, check_int
 
 __all__ = [
@@ -30,12 +28,6 @@ __all__ = [
     "wgan_critic_loss",
     "wgan_generator_loss",
 ]
-
-
-def _finite(what: str, value: float) -> float:
-    if not math.isfinite(value):
-        raise TrainingDiverged(f"{what} is {value}")
-    return value
 
 
 # --- PacGAN ----------------------------------------------------------------------------------
@@ -207,8 +199,8 @@ class WGANGPTrainer(GANTrainer):
         loss.backward()
         with torch.no_grad():
             stats = torch.stack([loss, d_real.mean(), d_fake.mean()]).tolist()
-        out = {"d_loss": _finite("the critic's loss", stats[0]), "d_real": stats[1], "d_fake": stats[2],
-               "d_grad_norm": _finite("the critic's gradient norm", grad_norm(self.D.parameters()))}
+        out = {"d_loss": check_finite("the critic's loss", stats[0]), "d_real": stats[1], "d_fake": stats[2],
+               "d_grad_norm": check_finite("the critic's gradient norm", grad_norm(self.D.parameters()))}
         self.d_opt.step()
         self.d_updates += 1
         return out
@@ -226,8 +218,9 @@ class WGANGPTrainer(GANTrainer):
         finally:
             for p, f in zip(d_params, flags):
                 p.requires_grad_(f)
-        out = {"g_loss": _finite("the generator's loss", float(loss.detach())), "g_fake": float(d_fake.detach().mean()),
-               "g_grad_norm": _finite("the generator's gradient norm", grad_norm(self.G.parameters()))}
+        out = {"g_loss": check_finite("the generator's loss", float(loss.detach())),
+               "g_fake": float(d_fake.detach().mean()),
+               "g_grad_norm": check_finite("the generator's gradient norm", grad_norm(self.G.parameters()))}
         self.g_opt.step()
         self.g_updates += 1
         return out

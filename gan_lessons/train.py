@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Callable
 
 import torch
 from torch import nn
@@ -88,9 +88,11 @@ def grad_norm(parameters) -> float:
     return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))
 
 
-def _check_finite(what: str, value: float) -> None:
+def check_finite(what: str, value: float) -> float:
+    """``value`` if it is finite; else raise TrainingDiverged naming ``what`` (before any optimiser step)."""
     if not math.isfinite(value):
         raise TrainingDiverged(f"{what} is {value}")
+    return value
 
 
 def d_step(D: nn.Module, G: nn.Module, d_opt: torch.optim.Optimizer, x_real: torch.Tensor,
@@ -111,8 +113,8 @@ def d_step(D: nn.Module, G: nn.Module, d_opt: torch.optim.Optimizer, x_real: tor
         stats = torch.stack([loss, torch.sigmoid(d_real_logits).mean(), torch.sigmoid(d_fake_logits).mean()])
     out = dict(zip(("d_loss", "d_real", "d_fake"), stats.tolist()))
     out["d_grad_norm"] = grad_norm(D.parameters())
-    _check_finite("the discriminator's loss", out["d_loss"])
-    _check_finite("the discriminator's gradient norm", out["d_grad_norm"])
+    check_finite("the discriminator's loss", out["d_loss"])
+    check_finite("the discriminator's gradient norm", out["d_grad_norm"])
     d_opt.step()
     return out
 
@@ -140,8 +142,8 @@ def g_step(D: nn.Module, G: nn.Module, g_opt: torch.optim.Optimizer, z: torch.Te
         stats = torch.stack([value, torch.sigmoid(d_fake_logits).mean()])
     out = dict(zip(("g_loss", "g_fake"), stats.tolist()))
     out["g_grad_norm"] = grad_norm(G.parameters())
-    _check_finite("the generator's loss", out["g_loss"])
-    _check_finite("the generator's gradient norm", out["g_grad_norm"])
+    check_finite("the generator's loss", out["g_loss"])
+    check_finite("the generator's gradient norm", out["g_grad_norm"])
     g_opt.step()
     return out
 
@@ -299,8 +301,8 @@ class GANTrainer:
             fast = self._fast
             x_real = self.sample_real()
             out = fast.d_grads(x_real, fast.draw_z(x_real.shape[0], self.rng), c.real_label)
-            _check_finite("the discriminator's loss", out["d_loss"])
-            _check_finite("the discriminator's gradient norm", out["d_grad_norm"])
+            check_finite("the discriminator's loss", out["d_loss"])
+            check_finite("the discriminator's gradient norm", out["d_grad_norm"])
             fast.apply("D", self.d_opt)
         else:
             out = d_step(self.D, self.G, self.d_opt, self.sample_real(), self.sample_z(), c.real_label)
@@ -313,8 +315,8 @@ class GANTrainer:
         if self._use_fast():
             fast = self._fast
             out = fast.g_grads(fast.draw_z(c.batch_size, self.rng), c.g_loss)
-            _check_finite("the generator's loss", out["g_loss"])
-            _check_finite("the generator's gradient norm", out["g_grad_norm"])
+            check_finite("the generator's loss", out["g_loss"])
+            check_finite("the generator's gradient norm", out["g_grad_norm"])
             fast.apply("G", self.g_opt)
         else:
             out = g_step(self.D, self.G, self.g_opt, self.sample_z(), c.g_loss)
@@ -394,7 +396,7 @@ class GANTrainer:
         self.last.update(row)
         return row
 
-    def train(self, num_iterations: int, callback: Callable[["GANTrainer"], None] | None = None,
+    def train(self, num_iterations: int, callback: Callable[[GANTrainer], None] | None = None,
               every: int = 100, progress: bool = False) -> History:
         """Run ``num_iterations`` iterations, calling ``callback(trainer)`` every ``every``.
 
