@@ -4,6 +4,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
+# Where pip looks for torch: empty for the default index; on Linux without an NVIDIA GPU,
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU-only build (a few hundred MB
+# instead of several GB of CUDA libraries).
+TORCH_INDEX ?=
 BIN := $(VENV)/bin
 
 .PHONY: lab setup test test-full clean-venv
@@ -11,8 +15,13 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to start as root (containers often are) unless told it is intended.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# The lesson `make lab` opens. The server's root is the checkout and its default page is the lesson,
+# so the address JupyterLab prints (with the token it generates, on the first free port from 8888)
+# opens the lesson itself, and so does the browser it starts.
+LESSON ?= notebooks/01_generative_models.ipynb
+
 lab: setup
-	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/01_generative_models.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) "--ServerApp.root_dir=$(CURDIR)" "--LabApp.default_url=/lab/tree/$(LESSON)"
 
 setup: $(VENV)/.installed
 
@@ -20,7 +29,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install "$(TORCH)"
+	$(BIN)/python -m pip install "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $@
 

@@ -30,6 +30,7 @@ from torch import nn
 
 from .losses import acgan_d_loss, acgan_g_loss, d_loss, generator_loss
 from .train import GANTrainer, TrainConfig, check_finite, grad_norm
+from .checks import check_module, describe
 from .utils import check_int
 
 __all__ = [
@@ -88,6 +89,7 @@ def fixed_noise_and_labels(G: nn.Module, n_per_class: int = 10, n_classes: int |
     Returns ``(z, labels)``: (n_per_class * n_classes, latent_dim) on G's device, and int64
     labels from ``sample_grid_labels`` on the same device.
     """
+    check_module("G", G, ("sample_z",))
     n_classes = _n_classes_of(G) if n_classes is None else n_classes
     if n_classes is None:
         raise ValueError("n_classes must be given: the generator does not say how many classes it has")
@@ -108,7 +110,10 @@ def _labelled_sampler(data, n_classes: int):
             return x, _checked_labels(y, n_classes, "the labels returned by data.sample_labelled")
         return draw
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        images, labels = (torch.as_tensor(t) for t in data)
+        try:
+            images, labels = (torch.as_tensor(t) for t in data)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"data must be a tuple (images, labels) of tensors, got {describe(data)}") from None
         if images.ndim < 2 or not images.is_floating_point():
             raise ValueError(f"data's images must be a float tensor of shape (N, ...), got dtype "
                              f"{images.dtype} and shape {tuple(images.shape)}")
@@ -177,7 +182,7 @@ class _LabelledTrainer(GANTrainer):
         Args:
             n: minibatch size; default ``config.batch_size``.
         """
-        n = self.config.batch_size if n is None else n
+        n = self.config.batch_size if n is None else check_int("n", n, low=1)
         x, y = self._sample_labelled(n, generator=self.rng)
         return x.to(self.device), y.to(self.device)
 
@@ -187,7 +192,7 @@ class _LabelledTrainer(GANTrainer):
         Args:
             n: how many; default ``config.batch_size``.
         """
-        n = self.config.batch_size if n is None else n
+        n = self.config.batch_size if n is None else check_int("n", n, low=1)
         return torch.randint(self.n_classes, (n,), generator=self.rng).to(self.device)
 
     def _g_grads(self, loss_fn) -> tuple[torch.Tensor, torch.Tensor]:

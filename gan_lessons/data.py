@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import struct
 import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -19,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .utils import DATA_ENV, check_choice, check_int, default_data_dir, quick_mode
+from .utils import DATA_ENV, Progress, check_choice, check_int, default_data_dir, quick_mode
 
 
 @dataclass(frozen=True)
@@ -50,28 +52,27 @@ class DataError(RuntimeError):
 
 
 def _open_bytes(path: Path) -> bytes:
-    raw = path.read_bytes()
+    """The file's bytes, gunzipped if it is gzip-compressed; DataError if it cannot be read."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file" + (" (it is a folder)" if path.is_dir() else ""))
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror or err}); check its permissions") from None
     if raw[:2] == b"\x1f\x8b":  # gzip's magic number
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:  # truncated, or a corrupt stream or checksum
             raise DataError(f"{path}: the gzip stream is damaged or truncated ({err}); "
                             "delete the file and download it again") from None
     return raw
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file of unsigned bytes (gzip-compressed or raw) into a uint8 array.
-
-    Raises DataError naming the file if the magic number, the dimensions or the length
-    of the data are wrong.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    data = _open_bytes(path)
+def _parse_idx(data: bytes, path: Path) -> np.ndarray:
+    """The uint8 array in the IDX bytes ``data`` read from ``path`` (named in errors)."""
     if len(data) < 4:
-        raise DataError(f"{path}: {len(data)} bytes is too short for an IDX header")
+        raise DataError(f"{path}: {len(data)} bytes is too short for an IDX header; "
+                        "delete the file and download it again")
     zero, dtype, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype != _UBYTE:
         raise DataError(f"{path}: wrong magic number 0x{data[:4].hex()} (expected 0x000008NN for "
@@ -79,15 +80,50 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if ndim < 1 or len(data) < 4 + 4 * ndim:
         raise DataError(f"{path}: the header announces {ndim} dimensions but is truncated")
     shape = struct.unpack(f">{ndim}I", data[4: 4 + 4 * ndim])
-    expected = 4 + 4 * ndim + int(np.prod(shape))
+    expected = 4 + 4 * ndim + math.prod(shape)
     if len(data) != expected:
-        raise DataError(f"{path}: the header announces shape {shape}, i.e. {expected} bytes, "
-                        f"but the file holds {len(data)}; it is truncated or corrupt")
+        raise DataError(f"{path}: the header announces shape {shape}, i.e. {expected:,} bytes, "
+                        f"but the file holds {len(data):,}; it is truncated or corrupt: delete it and "
+                        "download it again")
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file of unsigned bytes (gzip-compressed or raw) into a uint8 array.
+
+    Raises DataError naming the file if it cannot be read or decompressed, or if the
+    magic number, the dimensions or the length of the data are wrong.
+    """
+    path = Path(path)
+    return _parse_idx(_open_bytes(path), path)
+
+
+def check_mnist_arrays(images: np.ndarray, labels: np.ndarray, images_path, labels_path,
+                       count: int | None = None) -> None:
+    """DataError unless ``images`` is (N, 28, 28), ``labels`` (N,) digits 0-9, and N == ``count`` if given."""
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataError(f"{images_path}: holds an array of shape {images.shape}; MNIST images are "
+                        "(N, 28, 28): this is not an MNIST images file")
+    if labels.ndim != 1:
+        raise DataError(f"{labels_path}: holds an array of shape {labels.shape}; MNIST labels are (N,): "
+                        "this is not an MNIST labels file")
+    if count is not None and len(images) != count:
+        raise DataError(f"{images_path}: holds {len(images):,} images where {count:,} were expected; "
+                        "delete it and download it again")
+    if len(labels) != len(images):
+        raise DataError(f"{labels_path} holds {len(labels):,} labels but {images_path} holds "
+                        f"{len(images):,} images; the two files do not belong together")
+    bad = labels > 9
+    if bad.any():
+        raise DataError(f"{labels_path}: {int(bad.sum()):,} labels lie outside the digits 0-9 (the first "
+                        f"is {int(labels[bad][0])} at position {int(np.flatnonzero(bad)[0])}); the file "
+                        "is corrupt: delete it and download it again")
 
 
 def search_folders(root: str | os.PathLike | None = None) -> list[Path]:
     """Where MNIST is looked for, in order: ``root``, GAN_LESSONS_DATA, the default cache."""
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise ValueError(f"root must be a folder's path (a str or pathlib.Path), got {root!r}")
     env = os.environ.get(DATA_ENV, "").strip()
     candidates = [Path(root).expanduser() if root is not None else None,
                   Path(env).expanduser() if env else None, default_data_dir()]
@@ -132,15 +168,9 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None, down
             if not download:
                 raise DataError(_missing_message(split, folders))
             path = download_file(spec, folders[0], fetch=fetch)
-        arrays[kind] = read_idx(path)
-        if arrays[kind].ndim != spec.dims or len(arrays[kind]) != spec.count:
-            raise DataError(f"{path}: shape {arrays[kind].shape} is not MNIST's {split} {kind} "
-                            f"({spec.count} {'28x28 images' if spec.dims == 3 else 'labels'})")
-    images, labels = arrays["images"], arrays["labels"]
-    if images.shape[1:] != (28, 28):
-        raise DataError(f"MNIST images must be 28x28, got {images.shape[1:]}")
-    if labels.max() > 9:
-        raise DataError(f"MNIST labels are digits 0-9, found {labels.max()}")
+        arrays[kind] = (read_idx(path), path)
+    (images, images_path), (labels, labels_path) = arrays["images"], arrays["labels"]
+    check_mnist_arrays(images, labels, images_path, labels_path, count=MNIST_FILES[(split, "images")].count)
     return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
 
 
@@ -154,15 +184,12 @@ def md5sum(path: Path) -> str:
 
 
 def _urllib_fetch(url: str, destination: Path) -> None:
-    from tqdm.auto import tqdm
-
     with urllib.request.urlopen(url, timeout=60) as response, open(destination, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=destination.name.split(".part")[0],
-                  leave=False) as bar:
+        total = int(response.headers.get("Content-Length") or 0)
+        with Progress(total // 1024, "downloading " + destination.name.split(".")[0], unit="kB") as bar:
             for block in iter(lambda: response.read(1 << 16), b""):
                 out.write(block)
-                bar.update(len(block))
+                bar.update(len(block) // 1024)
 
 
 def download_file(spec: MnistFile, folder: str | os.PathLike,
@@ -198,7 +225,7 @@ def download_file(spec: MnistFile, folder: str | os.PathLike,
 
 
 SOURCE_ENV = "GAN_LESSONS_MNIST"
-SOURCES = ("train", "test")
+SOURCES = ("train", "test", "sample")
 # Images 59,000-59,999 of the training split (or 8,000-8,999 of the test split standing in
 # for it) are held out: Parzen's sigma is chosen on them (Goodfellow et al. 2014), and no
 # model trains on them.
@@ -206,17 +233,60 @@ N_VALID = 1000
 TEST_STANDIN_TRAIN = 8000
 
 
-def mnist_source() -> str:
-    """Which split the lessons train on: GAN_LESSONS_MNIST if set, else "test" in quick mode, else "train".
+def has_test_split(root: str | os.PathLike | None = None) -> bool:
+    """Whether both files of MNIST's test split are in one of ``search_folders(root)``."""
+    folders = search_folders(root)
+    return all(_find(MNIST_FILES[("test", kind)], folders) is not None for kind in ("images", "labels"))
 
-    "test" makes MNIST's 10,000-image test split stand in for the training split, cut into
-    three disjoint parts (see ``load_splits``), for machines that cannot download the
-    training split (tests, CI, offline classrooms).
+
+def mnist_source(root: str | os.PathLike | None = None) -> str:
+    """Which images the lessons train on: "train", "test" or "sample".
+
+    GAN_LESSONS_MNIST if set; else, in quick mode, "test" where MNIST's test split is on the
+    machine (``root``, GAN_LESSONS_DATA or the cache folder) and "sample" (the course's bundled
+    3,000 images) where it is not; else "train", the 60,000-image training split.
+
+    "test" makes the 10,000-image test split stand in for the training split, cut into three
+    disjoint parts (see ``load_splits``), for machines that cannot download the training split.
     """
     raw = os.environ.get(SOURCE_ENV, "").strip().lower()
-    if not raw:
-        return "test" if quick_mode() else "train"
-    return check_choice(SOURCE_ENV, raw, SOURCES)
+    if raw:
+        return check_choice(SOURCE_ENV, raw, SOURCES)
+    if quick_mode():
+        return "test" if has_test_split(root) else "sample"
+    return "train"
+
+
+def images_file(root: str | os.PathLike | None = None) -> Path:
+    """An MNIST images file to read by hand: the test split's if it is on the machine, else the
+    course's bundled sample (same IDX format, 3,000 images)."""
+    from .mnist_sample import IMAGES_FILE, SAMPLE_DIR
+
+    found = _find(MNIST_FILES[("test", "images")], search_folders(root))
+    return found if found is not None else SAMPLE_DIR / IMAGES_FILE
+
+
+def load_sample() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The bundled sample's images and labels, as dicts keyed "train", "valid" and "test".
+
+    Raises DataError if the package's copy is missing or altered (its sha256 is checked).
+    """
+    from . import mnist_sample as ms
+
+    arrays = {}
+    for name in (ms.IMAGES_FILE, ms.LABELS_FILE):
+        path = ms.SAMPLE_DIR / name
+        raw = _open_bytes(path)
+        if hashlib.sha256(raw).hexdigest() != ms.SHA256[name]:
+            raise DataError(f"{path}: the course's MNIST sample has been altered or damaged (its sha256 "
+                            "differs from the one it shipped with); restore it with `git checkout -- "
+                            f"{ms.SAMPLE_DIR.name}` or reinstall the package")
+        arrays[name] = (_parse_idx(raw, path), path)
+    (images, images_path), (labels, labels_path) = arrays[ms.IMAGES_FILE], arrays[ms.LABELS_FILE]
+    check_mnist_arrays(images, labels, images_path, labels_path, count=ms.N_SAMPLE)
+    x, y = torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
+    parts = ms.part_slices()
+    return {k: x[v] for k, v in parts.items()}, {k: y[v] for k, v in parts.items()}
 
 
 @dataclass(frozen=True)
@@ -224,7 +294,8 @@ class MnistSplits:
     """Disjoint training, validation and test images (uint8, (N, 28, 28)) with labels (int64).
 
     Attributes:
-        source: "train" (60,000-image training split available) or "test" (test split stands in).
+        source: "train" (60,000-image training split available), "test" (test split stands
+            in) or "sample" (the course's bundled sample of 3,000 test-split images).
         note: one line saying where each part comes from, for the lesson to print.
     """
 
@@ -238,28 +309,50 @@ class MnistSplits:
     note: str
 
 
+def _why(source: str) -> str:
+    return f"{SOURCE_ENV}={source}" if os.environ.get(SOURCE_ENV, "").strip() else "quick mode"
+
+
 def load_splits(root: str | os.PathLike | None = None, download: bool = False,
                 source: str | None = None) -> MnistSplits:
     """MNIST cut into training, validation and test parts that never overlap.
 
     With source "train": training = the training split's first 59,000 images, validation =
-    its last 1,000, test = the 10,000-image test split. With source "test" (quick mode, or
-    GAN_LESSONS_MNIST=test): training = test images 0-7,999, validation = 8,000-8,999,
-    test = 9,000-9,999, so no model is scored on images it trained on.
+    its last 1,000, test = the 10,000-image test split. With source "test" (quick mode with
+    the test split on the machine, or GAN_LESSONS_MNIST=test): training = test images
+    0-7,999, validation = 8,000-8,999, test = 9,000-9,999, so no model is scored on images
+    it trained on. With source "sample" (quick mode without MNIST's files, or
+    GAN_LESSONS_MNIST=sample): the bundled sample's 2,000 training, 500 validation and 500
+    test images, each part balanced by digit; nothing is read from disk outside the package.
 
     Args:
         root: a folder to look in first (see ``load_mnist``).
         download: fetch missing files (source "train" needs the training split).
-        source: "train" or "test"; default ``mnist_source()``.
+        source: "train", "test" or "sample"; default ``mnist_source(root)``.
     """
-    source = mnist_source() if source is None else check_choice("source", source, SOURCES)
-    test_x, test_y = load_mnist("test", root=root, download=download)
-    if source == "train":
-        try:
+    source = mnist_source(root) if source is None else check_choice("source", source, SOURCES)
+    if source == "sample":
+        from .mnist_sample import PARTS
+
+        x, y = load_sample()
+        parts = (x["train"], y["train"], x["valid"], y["valid"], x["test"], y["test"])
+        words = {"train": "training", "valid": "validation", "test": "test"}
+        sizes = ", ".join(f"{10 * n:,} {words[part]}" for part, n in PARTS.items())
+        note = (f"MNIST ({_why(source)}): the course's bundled sample of {sum(len(v) for v in x.values()):,} "
+                f"test-split images ({sizes}, each part balanced by digit)"
+                + ("" if os.environ.get(SOURCE_ENV, "").strip() else ", since MNIST's own files are not on this machine")
+                + "; full mode downloads MNIST and scores far higher")
+        return MnistSplits(*parts, source=source, note=note)
+    try:
+        test_x, test_y = load_mnist("test", root=root, download=download)
+        if source == "train":
             train_x, train_y = load_mnist("train", root=root, download=download)
-        except DataError as err:
-            raise DataError(f"{err}\nWithout internet access, set {SOURCE_ENV}=test to let the test "
-                            "split stand in for the training split (lessons then say so).") from None
+    except DataError as err:
+        hint = (f"set {SOURCE_ENV}=test to let the test split stand in for the training split (lessons "
+                "then say so), or " if source == "train" else "set ")
+        raise DataError(f"{err}\nWithout internet access, {hint}{SOURCE_ENV}=sample for the course's "
+                        "small bundled sample (3,000 test-split images).") from None
+    if source == "train":
         cut = len(train_x) - N_VALID
         parts = (train_x[:cut], train_y[:cut], train_x[cut:], train_y[cut:], test_x, test_y)
         note = (f"MNIST: training on {cut:,} images of the training split; its last {N_VALID:,} "
@@ -267,8 +360,7 @@ def load_splits(root: str | os.PathLike | None = None, download: bool = False,
     else:
         a, b = TEST_STANDIN_TRAIN, TEST_STANDIN_TRAIN + N_VALID
         parts = (test_x[:a], test_y[:a], test_x[a:b], test_y[a:b], test_x[b:], test_y[b:])
-        why = "quick mode" if quick_mode() and not os.environ.get(SOURCE_ENV) else f"{SOURCE_ENV}=test"
-        note = (f"MNIST ({why}): the test split stands in for the training split: training on "
+        note = (f"MNIST ({_why(source)}): the test split stands in for the training split: training on "
                 f"test images 0-{a - 1:,} ({a:,}), validation {a:,}-{b - 1:,}, test {b:,}-"
                 f"{len(test_x) - 1:,} ({len(test_x) - b:,}); full mode on the 60,000-image "
                 "training split scores higher")

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from scipy.special import logsumexp, ndtr
 
-from .utils import check_int
+from .checks import as_array, check_generator
+from .utils import check_float, check_int
 
 __all__ = ["GaussianMixture", "gaussian_1d", "mixture_1d", "ring_2d", "grid_2d",
            "EmpiricalDistribution", "as_distribution"]
@@ -44,7 +45,7 @@ class GaussianMixture:
     name: str = "mixture"
 
     def __post_init__(self):
-        centres = np.asarray(self.centres, dtype=np.float64)
+        centres = as_array("centres", self.centres, min_size=0, finite=False)
         if centres.ndim == 1:
             centres = centres[:, None]
         if centres.ndim != 2 or centres.shape[0] < 1:
@@ -52,13 +53,13 @@ class GaussianMixture:
         if not np.all(np.isfinite(centres)):
             raise ValueError("centres must be finite numbers")
         k = centres.shape[0]
-        stds = np.broadcast_to(np.asarray(self.stds, dtype=np.float64), (k,)).copy() \
-            if np.ndim(self.stds) == 0 else np.asarray(self.stds, dtype=np.float64)
+        stds = as_array("stds", self.stds, finite=False)
+        stds = np.full(k, float(stds)) if stds.ndim == 0 else stds
         if stds.shape != (k,):
             raise ValueError(f"stds must have one entry per centre ({k}), got shape {stds.shape}")
         if not np.all(np.isfinite(stds)) or np.any(stds <= 0):
             raise ValueError(f"stds must be positive and finite, got {stds.tolist()}")
-        weights = np.asarray(self.weights, dtype=np.float64)
+        weights = as_array("weights", self.weights, min_size=0, finite=False)
         if weights.shape != (k,):
             raise ValueError(f"weights must have one entry per centre ({k}), got shape {weights.shape}")
         if not np.all(np.isfinite(weights)) or np.any(weights < 0):
@@ -85,12 +86,12 @@ class GaussianMixture:
         return self.centres.shape[0]
 
     def _points(self, x) -> np.ndarray:
-        pts = _as_numpy(x)
+        pts = as_array("x", x, min_size=0)
+        shape = pts.shape
         if self.dim == 1 and pts.ndim <= 1:
             pts = pts.reshape(-1, 1)
         if pts.ndim != 2 or pts.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (n, {self.dim}) for this {self.dim}-D distribution, "
-                             f"got {tuple(_as_numpy(x).shape)}")
+            raise ValueError(f"x must have shape (n, {self.dim}) for this {self.dim}-D distribution, got {shape}")
         return pts
 
     # -- density ----------------------------------------------------------------------
@@ -133,7 +134,7 @@ class GaussianMixture:
     def icdf(self, u, tol: float = 1e-10) -> np.ndarray:
         r"""1-D only: the inverse CDF :math:`F^{-1}(u)` for u in (0, 1), by bisection."""
         self._require_1d("icdf")
-        u = _as_numpy(u).reshape(-1)
+        u = as_array("u", u, finite=False).reshape(-1)
         if np.any((u <= 0) | (u >= 1)) or not np.all(np.isfinite(u)):
             raise ValueError("u must lie strictly between 0 and 1")
         lo = np.full_like(u, (self.centres[:, 0] - 40 * self.stds).min())
@@ -150,6 +151,7 @@ class GaussianMixture:
 
     def support(self, width: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of a box holding every mode +/- ``width`` stds."""
+        width = check_float("width", width, low=0.0, low_open=True)
         pad = width * self.stds[:, None]
         return (self.centres - pad).min(axis=0), (self.centres + pad).max(axis=0)
 
@@ -180,6 +182,7 @@ class GaussianMixture:
             return_modes: also return the index of the component each sample came from.
         """
         n = check_int("n", n, low=1)
+        check_generator(generator)
         weights, centres, stds = self._torch
         modes = torch.multinomial(weights, n, replacement=True, generator=generator)
         noise = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
@@ -192,12 +195,13 @@ class GaussianMixture:
 
 def gaussian_1d(mu: float = 0.0, sigma: float = 1.0) -> GaussianMixture:
     """A 1-D Gaussian N(mu, sigma^2), as a one-component mixture."""
+    mu, sigma = check_float("mu", mu), check_float("sigma", sigma, low=0.0, low_open=True)
     return GaussianMixture([[float(mu)]], [sigma], [1.0], name=f"N({mu:g}, {sigma:g}^2)")
 
 
 def mixture_1d(means, stds, weights=None, name: str = "1-D mixture") -> GaussianMixture:
     """A 1-D mixture of Gaussians; equal weights if ``weights`` is None."""
-    means = np.asarray(means, dtype=np.float64).reshape(-1)
+    means = as_array("means", means).reshape(-1)
     if weights is None:
         weights = np.full(len(means), 1.0 / max(len(means), 1))
     return GaussianMixture(means[:, None], stds, weights, name=name)
@@ -206,6 +210,8 @@ def mixture_1d(means, stds, weights=None, name: str = "1-D mixture") -> Gaussian
 def ring_2d(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixture:
     """The ring of Gaussians used by VEEGAN and PacGAN: ``n_modes`` modes evenly on a circle."""
     n_modes = check_int("n_modes", n_modes, low=1)
+    radius = check_float("radius", radius, low=0.0, low_open=True)
+    std = check_float("std", std, low=0.0, low_open=True)
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return GaussianMixture(centres, std, np.full(n_modes, 1.0 / n_modes), name=f"ring of {n_modes}")
@@ -214,6 +220,8 @@ def ring_2d(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> Gaussia
 def grid_2d(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
     """The grid of Gaussians: side x side modes at {-4, -2, 0, 2, 4}^2 by default."""
     side = check_int("side", side, low=1)
+    spacing = check_float("spacing", spacing, low=0.0, low_open=True)
+    std = check_float("std", std, low=0.0, low_open=True)
     axis = spacing * (np.arange(side) - (side - 1) / 2)
     centres = np.array([[a, b] for a in axis for b in axis])
     k = side * side
@@ -227,12 +235,12 @@ class EmpiricalDistribution:
     """
 
     def __init__(self, points, name: str = "your data"):
-        pts = _as_numpy(points)
+        pts = as_array("points", points, min_size=0, finite=False)
+        shape = pts.shape
         if pts.ndim == 1:
             pts = pts[:, None]
         if pts.ndim != 2 or pts.shape[1] not in (1, 2):
-            raise ValueError(f"points must be an array of shape (n,), (n, 1) or (n, 2), "
-                             f"got {tuple(_as_numpy(points).shape)}")
+            raise ValueError(f"points must be an array of shape (n,), (n, 1) or (n, 2), got {shape}")
         if len(pts) < 2:
             raise ValueError(f"points must hold at least 2 points, got {len(pts)}")
         if not np.all(np.isfinite(pts)):
@@ -248,6 +256,7 @@ class EmpiricalDistribution:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` points drawn uniformly with replacement, shape (n, dim)."""
         n = check_int("n", n, low=1)
+        check_generator(generator)
         idx = torch.randint(len(self.points), (n,), generator=generator)
         return self.points[idx]
 
@@ -261,4 +270,8 @@ def as_distribution(data):
         return data
     if hasattr(data, "sample") and hasattr(data, "dim"):
         return data
-    return EmpiricalDistribution(data)
+    try:
+        return EmpiricalDistribution(data)
+    except ValueError as err:
+        raise ValueError(f"data must be a distribution of gan_lessons.distributions, an object with sample(n, "
+                         f"generator) and dim, or an array of points; as points: {err}") from None

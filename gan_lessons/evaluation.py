@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import metrics
+from .checks import as_array, check_splits, describe
 from .classifier import classify
 from .data import to_float
 from .mnist_gan import sample_images
@@ -54,7 +55,19 @@ def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | No
         test_features: the classifier's features of the test images, if already computed.
         parzen: also compute the Parzen-window log-likelihood (the slowest measure).
     """
-    x = torch.as_tensor(samples).float().reshape(-1, 784)
+    try:
+        x = torch.as_tensor(samples).float()
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"samples must be a tensor or array of images, got {describe(samples)}") from None
+    if x.ndim < 2 or len(x) == 0 or x[0].numel() != 784:
+        raise ValueError(f"samples must be 28x28 images, (n, 1, 28, 28), (n, 28, 28) or (n, 784), got shape "
+                         f"{tuple(x.shape)}")
+    x = x.reshape(-1, 784)
+    if not torch.isfinite(x).all():
+        raise ValueError("samples must be finite (no NaN or inf); did training diverge?")
+    check_splits(splits, ("test_images", "valid_images") if parzen else ("test_images",))
+    if test_features is not None:
+        test_features = as_array("test_features", test_features, ndim=2)
     if x.min() < 0 or x.max() > 1:
         raise ValueError("samples must have pixels in [0, 1]; map a tanh generator's output with (x + 1) / 2")
     probs, feats = classify(classifier, x)
@@ -81,6 +94,7 @@ def real_references(classifier, splits, parzen: bool = True, batch_size: int = 1
     the test set is the floor, and its Parzen score what real digits get. Its classifier score
     is inflated (the classifier trained on these images): the ceiling is the test images' score.
     """
+    check_splits(splits, ("train_images", "test_images", "valid_images"))
     n = min(PARZEN_SAMPLES, len(splits.train_images))
     real = to_float(splits.train_images[:n])
     _, test_features = classify(classifier, splits.test_images)

@@ -19,45 +19,88 @@ def _say(mark: str, name: str, message: str) -> None:
     print(f"{mark} {name}: {message}")
 
 
+def _text(err: BaseException) -> str:
+    # An exception's message, even when its own __str__ fails.
+    try:
+        return f"{type(err).__name__}: {err}"
+    except Exception:  # noqa: BLE001
+        return type(err).__name__
+
+
+class AnswerRaised(Exception):
+    """The learner's function raised ``error`` (``call`` wraps it, so the check can say so)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(_text(error))
+        self.error = error
+
+
 def exercise_check(name: str) -> Callable:
     """Decorator for a check: it returns True or False, prints why, and never raises.
 
     The wrapped check returns ``(ok, message)``. An answer that is ``None`` or
-    ``Ellipsis``, or that raises ``NotImplementedError``, counts as not attempted yet.
+    ``Ellipsis``, or that raises ``NotImplementedError``, counts as not attempted yet; an
+    answer of the wrong form (not a function, a string for a number, the wrong shape) gets
+    the check's own description of what it expects.
     """
     def wrap(check: Callable) -> Callable:
+        expects = next(iter((check.__doc__ or "").strip().splitlines()), "")  # the docstring's first line
+
         @functools.wraps(check)
         def run(answer=None, *args, **kwargs) -> bool:
-            if answer is None or answer is Ellipsis:
-                _say(TODO, name, "not attempted yet: replace the ... with your answer and run the cell again.")
-                return False
             try:
-                ok, message = check(answer, *args, **kwargs)
-            except NotImplementedError:
-                _say(TODO, name, "not attempted yet: fill in the function body (it still returns None or raises NotImplementedError).")
+                if answer is None or answer is Ellipsis:
+                    _say(TODO, name, "not attempted yet: replace the ... with your answer and run the cell again.")
+                    return False
+                try:
+                    ok, message = check(answer, *args, **kwargs)
+                except NotImplementedError:
+                    _say(TODO, name, "not attempted yet: fill in the function body (it still returns None or "
+                                     "raises NotImplementedError).")
+                    return False
+                except AnswerRaised as err:
+                    _say(FAIL, name, f"your function raised {err}")
+                    return False
+                except Exception as err:  # noqa: BLE001 - a malformed answer must never stop the notebook
+                    _say(FAIL, name, f"your answer does not have the form this exercise expects ({_text(err)})."
+                                     + (f" Expected: {expects}" if expects else ""))
+                    return False
+                _say(PASS if ok else FAIL, name, message)
+                return bool(ok)
+            except Exception as err:  # noqa: BLE001 - the last guard: printing itself failed
+                print(f"{FAIL} {name}: this answer could not be checked ({type(err).__name__}).")
                 return False
-            except Exception as err:  # a learner's bug must never stop the notebook
-                _say(FAIL, name, f"your answer raised {type(err).__name__}: {err}")
-                return False
-            _say(PASS if ok else FAIL, name, message)
-            return bool(ok)
         return run
     return wrap
 
 
 def call(fn: Callable, *args):
-    """Call a learner's function; a result of None (an unfinished ``...`` body) counts as not attempted."""
-    out = fn(*args)
+    """Call a learner's function; a result of None (an unfinished ``...`` body) counts as not attempted.
+
+    Raises ValueError if ``fn`` is not a function, and ``AnswerRaised`` if it raises
+    (``NotImplementedError`` passes through: not attempted yet).
+    """
+    if not callable(fn):
+        raise ValueError(f"this exercise wants a function, got {type(fn).__name__}")
+    try:
+        out = fn(*args)
+    except NotImplementedError:
+        raise
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - whatever the learner's code raises
+        raise AnswerRaised(err) from None
     if out is None:
         raise NotImplementedError
     return out
 
 
+def _array(x) -> np.ndarray:
+    """A learner's result as a float64 array: numpy, lists, or torch tensors (even ones that require grad)."""
+    return x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, float)
+
+
 def close(a, b, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
     """True when two numbers or arrays (numpy or torch) agree to the given tolerances."""
-    def arr(x):
-        return x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, float)
-    a, b = arr(a), arr(b)
+    a, b = _array(a), _array(b)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
@@ -69,7 +112,7 @@ def check_bayes_posterior(posterior_fn):
     rng = np.random.default_rng(1)
     lik1, lik0, prior1 = rng.uniform(0.01, 2, 50), rng.uniform(0.01, 2, 50), rng.uniform(0.05, 0.95, 50)
     expected = lik1 * prior1 / (lik1 * prior1 + lik0 * (1 - prior1))
-    got = np.asarray(call(posterior_fn, lik1, lik0, prior1), dtype=float)
+    got = _array(call(posterior_fn, lik1, lik0, prior1))
     if got.shape != expected.shape:
         return False, f"expected an array of shape {expected.shape}, got {got.shape}"
     if close(got, expected):
@@ -85,7 +128,7 @@ def check_exponential_sampler(sampler, rate: float = 2.0):
     from scipy import stats
 
     u = np.random.default_rng(0).uniform(size=20000)
-    x = np.asarray(call(sampler, u, rate), dtype=float)
+    x = _array(call(sampler, u, rate))
     if x.shape != u.shape:
         return False, f"return one sample per u: expected shape {u.shape}, got {x.shape}"
     if np.any(~np.isfinite(x)) or np.any(x < 0):
@@ -143,7 +186,7 @@ def check_nonsaturating_gradient(grad_fn):
     from .theory import generator_logit_gradient
 
     a = np.linspace(-6, 6, 25)
-    got = np.asarray(call(grad_fn, a), dtype=float)
+    got = _array(call(grad_fn, a))
     expected = generator_logit_gradient(a, "nonsaturating")
     if got.shape != a.shape:
         return False, f"return one gradient per logit: expected shape {a.shape}, got {got.shape}"
@@ -179,7 +222,7 @@ def check_optimal_discriminator(d_star_fn):
 
     rng = np.random.default_rng(4)
     p_data, p_g = rng.uniform(0.01, 2, 40), rng.uniform(0.01, 2, 40)
-    got = np.asarray(call(d_star_fn, p_data, p_g), dtype=float)
+    got = _array(call(d_star_fn, p_data, p_g))
     if got.shape != p_data.shape:
         return False, f"return one value per point: expected shape {p_data.shape}, got {got.shape}"
     if close(got, optimal_discriminator(p_data, p_g)):
@@ -340,9 +383,9 @@ def check_symmetric_scale(fn):
 def check_source_g_parameters(answer):
     """Lesson 07: the number of weights and biases of the source generator."""
     want = 128 * 256 + 256 + 256 * 784 + 784
-    if int(answer) == want:
+    if float(answer) == want:
         return True, f"{want:,}: each linear layer has in × out weights plus out biases."
-    if int(answer) == 128 * 256 + 256 * 784:
+    if float(answer) == 128 * 256 + 256 * 784:
         return False, "close: add the biases, one per output unit of each layer"
     return False, "count in × out weights plus out biases for 128 → 256 and 256 → 784"
 
@@ -353,7 +396,7 @@ def check_digit_shares(fn):
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(10) * 0.3, size=500)
     want = np.bincount(probs.argmax(1), minlength=10) / 500
-    out = np.asarray(call(fn, probs), dtype=float)
+    out = _array(call(fn, probs))
     if out.shape != (10,):
         return False, f"return one share per digit, shape (10,), got {out.shape}"
     if not close(out, want):
@@ -367,7 +410,7 @@ def check_conv_transpose_size(fn):
     cases = [((7, 4, 2, 1), 14), ((14, 4, 2, 1), 28), ((1, 7, 1, 0), 7), ((5, 3, 2, 0), 11)]
     for (size, kernel, stride, padding), want in cases:
         got = call(fn, size, kernel, stride, padding)
-        if int(got) != want:
+        if float(got) != want:
             return False, (f"size={size}, kernel={kernel}, stride={stride}, padding={padding} gives {want}, "
                            f"not {got}: (size - 1) * stride - 2 * padding + kernel")
     return True, "(size - 1) · stride − 2 · padding + kernel, the inverse of a convolution's size rule."
@@ -381,7 +424,7 @@ def check_slerp(fn):
     omega = np.arccos(np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1)))
     for t in (0.0, 0.3, 1.0):
         want = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
-        got = np.asarray(call(fn, torch.tensor(z0), torch.tensor(z1), t), dtype=float)
+        got = _array(call(fn, torch.tensor(z0), torch.tensor(z1), t))
         if got.shape != want.shape or not close(got, want, rtol=1e-5, atol=1e-8):
             return False, (f"at t = {t} expected sin((1-t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1 "
                            "with cos Ω = z0·z1 / (|z0| |z1|)")

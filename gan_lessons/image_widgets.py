@@ -154,6 +154,8 @@ class InterpolationPanel(_Panel):
         seeds: the starting seeds of z0 and z1.
     """
 
+    name = "a walk through G's noise space"
+
     def __init__(self, G, n_classes: int = 10, latent_dim: int | None = None, n_steps: int = 9,
                  pixel_range=(-1, 1), seeds=(0, 1)):
         self.G = G
@@ -378,6 +380,8 @@ class RealOrFakeQuiz(_Panel):
         seed: seeds the first quiz; each "New quiz" uses the next seed.
         pixel_range: (low, high) of both sets' pixels, (-1, 1) or (0, 1).
     """
+
+    name = "the real-or-fake quiz"
 
     def __init__(self, real_images, fake_images, n: int = 20, seed: int = 0, pixel_range=(-1, 1)):
         self.real_images, self.fake_images = real_images, fake_images

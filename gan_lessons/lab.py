@@ -38,6 +38,7 @@ from .utils import check_choice, check_float, check_int
 __all__ = [
     "DEFAULT_TARGET",
     "LIMITS",
+    "MIN_G_UPDATES_PER_MODE",
     "TARGETS",
     "TrainingLab",
     "build_lab_figure",
@@ -53,6 +54,7 @@ __all__ = [
     "draw_snapshot",
     "make_lab",
     "make_target",
+    "min_g_updates_to_judge_coverage",
     "plot_snapshot",
     "render_figure",
 ]
@@ -72,6 +74,11 @@ LIMITS = {"d_steps": (1, 10), "g_steps": (1, 10), "lr_d": (1e-5, 1.0), "lr_g": (
           "batch_size": (8, 2048)}
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 N_FIXED = 2500  # fixed noise and real batches: the literature's sample count for mode coverage
+# Mode coverage is judged only after this many updates of G per mode of the target: before that G has
+# not had time to reach the modes, and at iteration 0 it covers almost none. Measured with the lab's
+# defaults (seeds 0-2), G first covers every mode of the 1-D mixtures after 200-300 updates and of the
+# ring of 8 after 600-2,500; so two modes wait 500 updates, three 750, the ring 2,000, the grid 6,250.
+MIN_G_UPDATES_PER_MODE = 250
 
 
 # --- models and targets --------------------------------------------------------------------------
@@ -263,8 +270,18 @@ def compute_frame_2d(G, D, dist, mesh, z_fixed, x_real) -> dict:
             "coverage": metrics.mode_coverage(x_fake, dist) if isinstance(dist, GaussianMixture) else None}
 
 
+def min_g_updates_to_judge_coverage(n_modes: int) -> int:
+    """How many updates of G the lab waits before it warns of mode collapse: ``MIN_G_UPDATES_PER_MODE``
+    per mode of the target.
+
+    Args:
+        n_modes: the target's number of modes, >= 1.
+    """
+    return MIN_G_UPDATES_PER_MODE * check_int("n_modes", n_modes, low=1)
+
+
 def compute_warnings(d_accuracy: float, g_grad_norm: float, coverage=None, g_loss_recent=(),
-                     diverged: str | None = None) -> list[str]:
+                     diverged: str | None = None, g_updates: int | None = None) -> list[str]:
     """Plain-language warnings about the state of training (an empty list when all looks well).
 
     Args:
@@ -273,6 +290,8 @@ def compute_warnings(d_accuracy: float, g_grad_norm: float, coverage=None, g_los
         coverage: a ``metrics.ModeCoverage`` of G's samples, or None.
         g_loss_recent: G's recent losses, oldest first, to spot a divergence.
         diverged: the message of a ``TrainingDiverged`` that stopped training, if any.
+        g_updates: how many updates G has had; mode collapse is not judged before
+            ``min_g_updates_to_judge_coverage`` (None: judge now, for a finished run).
     """
     out = []
     if diverged:
@@ -283,7 +302,9 @@ def compute_warnings(d_accuracy: float, g_grad_norm: float, coverage=None, g_los
                    f"learn from. Try the non-saturating loss, fewer D steps or a lower D learning rate.")
     elif d_accuracy >= 0.95:
         out.append(f"D is winning: {100 * d_accuracy:.0f} % accuracy on real against fake samples.")
-    if coverage is not None and coverage.n_modes > 1 and coverage.n_captured < coverage.n_modes:
+    judged = coverage is not None and (g_updates is None or
+                                       g_updates >= min_g_updates_to_judge_coverage(coverage.n_modes))
+    if judged and coverage.n_modes > 1 and coverage.n_captured < coverage.n_modes:
         out.append(f"Mode collapse: G covers {coverage.n_captured} of {coverage.n_modes} modes "
                    f"(a mode counts once a sample lies within 3 std of it).")
     g = np.asarray(g_loss_recent, dtype=float)
@@ -504,7 +525,11 @@ class TrainingLab:
         self.frame: dict | None = None
         self._build_controls(target, settings)
         self._build_trainer(settings)
-        self.widget = W.VBox([self._controls_box, self.image, self.readout])
+        from .widgets import PanelBox  # here, not at the top: widgets re-exports make_lab from this module
+
+        # Its display carries the last frame as a still, for viewers that show no widgets.
+        self.widget = PanelBox([self._controls_box, self.image, self.readout], image=self.image,
+                               name="the training lab")
         self.refresh()
 
     # -- settings ------------------------------------------------------------------------------
@@ -663,10 +688,10 @@ class TrainingLab:
                  ("L_D", num("d_loss")), ("L_G", num("g_loss")), ("mean D(x)", num("d_real")),
                  ("mean D(G(z))", num("d_fake")), ("D accuracy", f"{100 * frame['d_accuracy']:.0f} %"),
                  ("JSD estimate", f"{frame['jsd']:.3f} nats" if math.isfinite(frame["jsd"]) else "–"),
-                 ("modes covered", f"{cov.n_captured} of {cov.n_modes}" if cov else "–")]
+                 ("modes covered", _coverage_text(cov, tr.g_updates))]
         table = "".join(f"<td style='padding:0 8px'>{k}<br><b>{v}</b></td>" for k, v in cells)
         warnings = compute_warnings(frame["d_accuracy"], last.get("g_grad_norm", 1.0), cov,
-                                    tr.history["g_loss"][-200:], self.diverged)
+                                    tr.history["g_loss"][-200:], self.diverged, g_updates=tr.g_updates)
         if frame.get("outside", 0) > 0.01:
             warnings.append(f"{100 * frame['outside']:.0f} % of G's samples lie outside the plotted range.")
         notes = "".join(f"<div style='color:#b03000'>⚠ {html.escape(w)}</div>" for w in warnings)
@@ -768,6 +793,17 @@ class TrainingLab:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _coverage_text(coverage, g_updates: int) -> str:
+    # The readout's "modes covered": the count, and until it can be judged, that it cannot be yet.
+    if coverage is None:
+        return "–"
+    text = f"{coverage.n_captured} of {coverage.n_modes}"
+    wait = min_g_updates_to_judge_coverage(coverage.n_modes)
+    if coverage.n_modes > 1 and g_updates < wait:
+        text += f" <span title='judged from {wait:,} updates of G on'>(too early to judge)</span>"
+    return text
 
 
 _CONTROLLED = [f for f in TrainConfig.__dataclass_fields__.values()

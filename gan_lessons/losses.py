@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .checks import as_tensor, describe
 from .utils import check_choice, check_float
 
 GENERATOR_LOSSES = ("minimax", "nonsaturating")
@@ -17,12 +18,12 @@ GENERATOR_LOSSES = ("minimax", "nonsaturating")
 
 def log_d(logits: torch.Tensor) -> torch.Tensor:
     r""":math:`\log D = \log \sigma(a) = -\operatorname{softplus}(-a)`, elementwise."""
-    return -F.softplus(-logits)
+    return -F.softplus(-as_tensor("logits", logits))
 
 
 def log_one_minus_d(logits: torch.Tensor) -> torch.Tensor:
     r""":math:`\log(1 - D) = \log \sigma(-a) = -\operatorname{softplus}(a)`, elementwise."""
-    return -F.softplus(logits)
+    return -F.softplus(as_tensor("logits", logits))
 
 
 def value_function(d_real_logits: torch.Tensor, d_fake_logits: torch.Tensor) -> torch.Tensor:
@@ -33,6 +34,7 @@ def value_function(d_real_logits: torch.Tensor, d_fake_logits: torch.Tensor) -> 
 
     Goodfellow et al. 2014, equation (1). D maximises it; G minimises it.
     """
+    d_real_logits, d_fake_logits = as_tensor("d_real_logits", d_real_logits), as_tensor("d_fake_logits", d_fake_logits)
     return log_d(d_real_logits).mean() + log_one_minus_d(d_fake_logits).mean()
 
 
@@ -51,6 +53,7 @@ def d_loss(d_real_logits: torch.Tensor, d_fake_logits: torch.Tensor,
             smoothing (Salimans et al. 2016), which departs from it on purpose.
     """
     real_label = check_float("real_label", real_label, low=0.5, high=1.0)
+    d_real_logits, d_fake_logits = as_tensor("d_real_logits", d_real_logits), as_tensor("d_fake_logits", d_fake_logits)
     real_term = real_label * F.softplus(-d_real_logits) + (1 - real_label) * F.softplus(d_real_logits)
     return real_term.mean() + F.softplus(d_fake_logits).mean()
 
@@ -63,7 +66,7 @@ def g_loss_minimax(d_fake_logits: torch.Tensor) -> torch.Tensor:
     Goodfellow et al. 2014, Algorithm 1. Its gradient vanishes when D confidently
     rejects the samples (D(G(z)) near 0), which is exactly the start of training.
     """
-    return log_one_minus_d(d_fake_logits).mean()
+    return log_one_minus_d(as_tensor("d_fake_logits", d_fake_logits)).mean()
 
 
 def g_loss_nonsaturating(d_fake_logits: torch.Tensor) -> torch.Tensor:
@@ -75,7 +78,7 @@ def g_loss_nonsaturating(d_fake_logits: torch.Tensor) -> torch.Tensor:
     log(1 - D(G(z))) we can train G to maximize log D(G(z))". Same fixed point,
     strong gradients early in learning.
     """
-    return -log_d(d_fake_logits).mean()
+    return -log_d(as_tensor("d_fake_logits", d_fake_logits)).mean()
 
 
 def generator_loss(d_fake_logits: torch.Tensor, kind: str = "nonsaturating") -> torch.Tensor:
@@ -91,6 +94,12 @@ def generator_loss(d_fake_logits: torch.Tensor, kind: str = "nonsaturating") -> 
 def _class_loglik(class_logits: torch.Tensor, labels: torch.Tensor, logits_name: str,
                   labels_name: str) -> torch.Tensor:
     # Mean log P(C = c | X) under D's softmax: log_softmax picked at the label (a stable log p).
+    class_logits = as_tensor(logits_name, class_logits)
+    if not isinstance(labels, torch.Tensor):
+        try:
+            labels = torch.as_tensor(labels, device=class_logits.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"{labels_name} must be integer class labels, got {describe(labels)}") from None
     if class_logits.ndim != 2 or class_logits.shape[1] < 1:
         raise ValueError(f"{logits_name} must have shape (B, n_classes), got {tuple(class_logits.shape)}")
     n, n_classes = class_logits.shape
@@ -119,7 +128,7 @@ def acgan_source_loglik(d_real_logits: torch.Tensor, d_fake_logits: torch.Tensor
         d_real_logits: (B,) source logits a of D on real images.
         d_fake_logits: (B',) source logits of D on generated images G(z, c).
     """
-    return log_d(d_real_logits).mean() + log_one_minus_d(d_fake_logits).mean()
+    return value_function(d_real_logits, d_fake_logits)
 
 
 def acgan_class_loglik(real_class_logits: torch.Tensor, real_labels: torch.Tensor,

@@ -31,6 +31,7 @@ import torch
 from scipy.linalg import LinAlgWarning, sqrtm
 from scipy.special import rel_entr
 
+from .checks import check_keys, check_module, describe
 from .utils import check_float, check_int
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "parzen_evaluate",
     "parzen_log_likelihood",
     "precision_recall",
+    "require_modes",
     "select_parzen_sigma",
 ]
 
@@ -104,6 +106,13 @@ def _check_samples(samples, dim: int) -> np.ndarray:
     return x
 
 
+def require_modes(dist) -> None:
+    """Raise a ValueError unless ``dist`` has known modes (a ``GaussianMixture``), as mode coverage needs."""
+    if not (hasattr(dist, "nearest_mode") and hasattr(dist, "centres")):
+        raise ValueError(f"dist must be a GaussianMixture with modes (e.g. distributions.ring_2d()), "
+                         f"got {type(dist).__name__}; data without known modes has no mode coverage")
+
+
 def mode_coverage(samples, dist, n_std: float = 3.0) -> ModeCoverage:
     r"""Modes captured and the fraction of high-quality samples (VEEGAN / PacGAN measure).
 
@@ -121,9 +130,7 @@ def mode_coverage(samples, dist, n_std: float = 3.0) -> ModeCoverage:
         dist: a ``distributions.GaussianMixture`` (it has modes and stds; empirical data has not).
         n_std: how many of a mode's standard deviations count as near, > 0.
     """
-    if not (hasattr(dist, "nearest_mode") and hasattr(dist, "centres")):
-        raise ValueError(f"dist must be a GaussianMixture with modes (e.g. distributions.ring_2d()), "
-                         f"got {type(dist).__name__}; data without known modes has no mode coverage")
+    require_modes(dist)
     n_std = check_float("n_std", n_std, low=0.0, high=None, low_open=True)
     x = _check_samples(samples, dist.dim)
     nearest, dist_in_stds = dist.nearest_mode(x)
@@ -147,6 +154,7 @@ def generator_coverage(G, dist, n_samples: int = N_SAMPLES, n_std: float = 3.0,
         generator: a torch.Generator for reproducible noise (None uses the global one).
     """
     n_samples = check_int("n_samples", n_samples, low=1)
+    check_module("G", G, ("sample",))
     was_training = G.training
     G.eval()
     try:
@@ -166,6 +174,9 @@ PUBLISHED_COVERAGE = {
 }
 
 
+COVERAGE_RUN_KEYS = ("dist", "method", "seed", "n_captured", "n_modes", "high_quality", "seconds")
+
+
 def coverage_table(runs, published: bool = True) -> str:
     """A text table of mode-coverage runs: per seed, the mean, the time per run, and the papers' numbers.
 
@@ -177,9 +188,14 @@ def coverage_table(runs, published: bool = True) -> str:
             label are one row.
         published: add the published numbers (``PUBLISHED_COVERAGE``) under each data set.
     """
-    runs = list(runs)
+    try:
+        runs = list(runs)
+    except TypeError:
+        raise ValueError(f"runs must be a list of run dicts, got {describe(runs)}") from None
     if not runs:
         raise ValueError("runs must hold at least one run")
+    for i, run in enumerate(runs):
+        check_keys(f"runs[{i}]", run, COVERAGE_RUN_KEYS)
     lines = []
     for name in dict.fromkeys(r["dist"] for r in runs):
         mine = [r for r in runs if r["dist"] == name]

@@ -24,7 +24,9 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from . import plots
-from .checkpoints import load_checkpoint, save_checkpoint
+from .checkpoints import has_kind, load_checkpoint, save_checkpoint, unusable
+from .checks import check_keys, check_module, check_splits, describe
+from .claims import quick_note
 from .conditional import ACGANTrainer, ConditionalGANTrainer, fixed_noise_and_labels
 from .models import (
     ConditionalMLPDiscriminator,
@@ -38,8 +40,8 @@ from .models import (
     MLPGenerator,
     dcgan_init,
 )
-from .train import GANTrainer
-from .utils import budget, check_choice, check_int, checkpoint_dir, quick_mode
+from .train import HISTORY_KEYS, GANTrainer
+from .utils import Progress, budget, check_choice, check_int, check_pixel_range, checkpoint_dir, quick_mode
 
 __all__ = ["RECIPES", "LiveView", "Recipe", "checkpoint_path", "conditional_mlp_gan", "dcgan", "digit_counts",
            "generate", "improved_mlp_gan", "load_or_train_run", "run_recipe", "sample_images", "snapshot_every",
@@ -138,7 +140,7 @@ RECIPES = {
 
 
 def run_recipe(name: str, splits, num_iterations: int | None = None, classifier=None, view=None,
-               retrain: bool = False, seed: int = 0, device=None, progress: bool = True):
+               retrain: bool = False, seed: int = 0, device=None, progress: bool = True, note: bool = True):
     """Build lesson model ``name`` of ``RECIPES`` and load it, or train and save it.
 
     Args:
@@ -148,12 +150,16 @@ def run_recipe(name: str, splits, num_iterations: int | None = None, classifier=
         classifier: the course's classifier, for the digit histograms of ``train_run``.
         view: a ``LiveView`` to show training (and a loaded run's record).
         retrain: train again even if a checkpoint exists.
+        note: in quick mode, print one line saying the short run's samples are still noise.
     Returns (G, D, record, loaded): the models in eval mode, ``train_run``'s record, and
     whether they came from a checkpoint.
     """
     from .data import BatchSampler, to_float
 
     check_choice("name", name, tuple(RECIPES))
+    check_splits(splits, ("source", "train_images", "train_labels"))
+    seed = check_int("seed", seed, low=0)
+    _check_helpers(classifier, view)
     recipe = RECIPES[name]
     num_iterations = recipe.num_iterations if num_iterations is None else check_int(
         "num_iterations", num_iterations, low=1)
@@ -181,19 +187,42 @@ def run_recipe(name: str, splits, num_iterations: int | None = None, classifier=
         rec["n_train"] = len(sampler)
         return rec
 
-    rec, loaded = load_or_train_run(path, {"G": G, "D": D}, train_fn, retrain=retrain)
+    rec, loaded = load_or_train_run(path, {"G": G, "D": D}, train_fn, retrain=retrain, required_meta=RECIPE_RECORD)
     if loaded and view is not None:
         view.update(rec["history"], rec)
+    if note and quick_mode() and num_iterations < recipe.iterations[0]:
+        quick_note(f"{num_iterations:,} of the lesson's {recipe.iterations[0]:,} iterations are too few for G "
+                   "to draw digits: its samples are still noise")
     G.eval()
     D.eval()
     return G, D, rec, loaded
 
 
 TRAINERS = {"gan": GANTrainer, "cgan": ConditionalGANTrainer, "acgan": ACGANTrainer}
+# The run record of train_run, as saved beside the weights; run_recipe adds two sizes.
+RUN_RECORD = {"iterations": list, "seconds": list, "grids": list, "counts": list, "history": dict}
+RECIPE_RECORD = {"iterations_per_epoch": int, "n_train": int}
+
+
+def _check_helpers(classifier, view) -> None:
+    if classifier is not None:
+        check_module("classifier", classifier, ("features", "head"))
+    if view is not None and not callable(getattr(view, "update", None)):
+        raise ValueError(f"view must be a LiveView (or have update(history, record)), got {describe(view)}")
+
+
+def _tensor(name: str, value) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{name} must be a torch tensor, got {describe(value)}")
+    return value
 
 
 def generate(G: nn.Module, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
     """G(z) (or G(z, labels)) on the CPU, computed in eval mode without gradients; G's mode is restored."""
+    check_module("G", G)
+    _tensor("z", z)
+    if labels is not None:
+        _tensor("labels", labels)
     was_training = G.training
     device = next(G.parameters()).device
     G.eval()
@@ -211,11 +240,19 @@ def sample_images(G: nn.Module, n: int, seed: int = 0, labels: torch.Tensor | No
     """``n`` samples of ``G`` in eval mode from noise seeded by ``seed`` (labels for a conditional G)."""
     n = check_int("n", n, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
+    seed = check_int("seed", seed, low=0)
+    check_module("G", G, ("sample_z",))
     z = G.sample_z(n, generator=torch.Generator().manual_seed(seed))  # G's own noise distribution
     if labels is not None:
-        labels = torch.as_tensor(labels, dtype=torch.long).to(z.device)
+        try:
+            labels = torch.as_tensor(labels).to(z.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"labels must be integer class labels, got {describe(labels)}") from None
         if labels.shape != (n,):
             raise ValueError(f"labels must have shape ({n},), one per sample, got {tuple(labels.shape)}")
+        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+            raise ValueError(f"labels must be integer class labels, got dtype {labels.dtype}")
+        labels = labels.long()
     chunks = [generate(G, z[i: i + batch_size], None if labels is None else labels[i: i + batch_size])
               for i in range(0, n, batch_size)]
     return torch.cat(chunks)
@@ -253,13 +290,17 @@ def train_run(trainer, num_iterations: int, every: int, fixed_z: torch.Tensor,
     num_iterations = check_int("num_iterations", num_iterations, low=1)
     every = check_int("every", every, low=1)
     n_classify = check_int("n_classify", n_classify, low=1)
+    if not (callable(getattr(trainer, "train", None)) and isinstance(getattr(trainer, "G", None), nn.Module)):
+        raise ValueError(f"trainer must be a train.GANTrainer (or a subclass), got {describe(trainer)}")
+    _tensor("fixed_z", fixed_z)
+    _check_helpers(classifier, view)
     rec = record if record is not None else {"iterations": [], "seconds": [], "grids": [], "counts": []}
+    check_keys("record", rec, ("iterations", "seconds", "grids", "counts"))
     elapsed = rec["seconds"][-1] if rec["seconds"] else 0.0
-    lo, hi = pixel_range
+    lo, hi = check_pixel_range(pixel_range)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=num_iterations, desc="training", leave=False)
+        bar = Progress(num_iterations, "training")
     done = 0
     while done < num_iterations:
         chunk = min(every, num_iterations - done)
@@ -292,33 +333,74 @@ def checkpoint_path(name: str, source: str, num_iterations: int) -> Path:
     (lesson 10's stand-in, tests, CI) is never loaded where a lesson's full run is expected.
     """
     num_iterations = check_int("num_iterations", num_iterations, low=1)
+    for key, value in (("name", name), ("source", source)):
+        if not isinstance(value, str) or not value or any(c in value for c in "/\\"):
+            raise ValueError(f"{key} must be a non-empty string without slashes, got {describe(value)}")
     suffix = "_quick" if quick_mode() else ""
     return checkpoint_dir() / f"{name}_{source}_{num_iterations}it{suffix}.pt"
 
 
 def load_or_train_run(path, models: dict[str, nn.Module], train_fn: Callable[[], dict],
-                      retrain: bool = False) -> tuple[dict, bool]:
+                      retrain: bool = False, required_meta: dict | None = None) -> tuple[dict, bool]:
     """Load the models and their run record from ``path``, or call ``train_fn()`` and save both.
 
     ``train_fn`` trains the models in place and returns the record of ``train_run``.
     Returns (record, loaded). ``retrain=True`` trains again and replaces the file.
+    ``required_meta``: keys the record must hold besides train_run's, with their types
+    (see ``checkpoints.load_checkpoint``). A malformed saved record raises CheckpointError.
     """
+    if not callable(train_fn):
+        raise ValueError(f"train_fn must be a function that trains the models, got {describe(train_fn)}")
+    if not isinstance(path, (str, Path)):
+        raise ValueError(f"path must be a file path (a str or pathlib.Path), got {describe(path)}")
     path = Path(path)
     if path.exists() and not retrain:
-        meta = load_checkpoint(path, models)
+        rec = load_checkpoint(path, models, required_meta={**RUN_RECORD, **(required_meta or {})},
+                              convert=lambda meta: _unpack(meta, path))
         for m in models.values():
             m.eval()
-        return _unpack(meta), True
+        return rec, True
     rec = train_fn()
+    check_keys("the record train_fn returned", rec, list(RUN_RECORD))
     meta = {**{k: v for k, v in rec.items() if k != "grids"},
-            "grids": [g.numpy().tolist() for g in rec["grids"]]}
+            "grids": [torch.as_tensor(g).numpy().tolist() for g in rec["grids"]]}
     save_checkpoint(path, models, meta, overwrite=retrain)
     return rec, False
 
 
-def _unpack(meta: dict) -> dict:
+def _grid(path, i: int, g) -> torch.Tensor:
+    try:
+        arr = np.asarray(g)
+    except ValueError:  # ragged nesting
+        arr = np.zeros(0)
+    if (arr.dtype.kind not in "iu" or arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.size == 0
+            or arr.min() < 0 or arr.max() > 255):
+        raise unusable(path, f"meta['grids'][{i}] is not a stack of 28x28 images of integer pixels 0-255 "
+                             f"(shape {arr.shape}, dtype {arr.dtype})")
+    return torch.from_numpy(arr.astype(np.uint8))
+
+
+def _unpack(meta: dict, path) -> dict:
+    """The run record saved as ``meta``, grids as uint8 tensors; a CheckpointError if any part is malformed."""
     rec = dict(meta)
-    rec["grids"] = [torch.tensor(g, dtype=torch.uint8) for g in meta.get("grids", [])]
+    rec["grids"] = [_grid(path, i, g) for i, g in enumerate(meta["grids"])]
+    n, history = len(rec["grids"]), meta["history"]
+    lengths = {len(v) if isinstance(v, list) else -1 for v in history.values()}
+    checks = [
+        ("iterations", len(meta["iterations"]) == n and all(has_kind(i, int) for i in meta["iterations"]),
+         f"integers, one per grid ({n})"),
+        ("seconds", len(meta["seconds"]) == n and all(has_kind(s, float) for s in meta["seconds"]),
+         f"numbers, one per grid ({n})"),
+        ("counts", len(meta["counts"]) in (0, n) and all(
+            isinstance(c, list) and len(c) == 10 and all(has_kind(v, int) and v >= 0 for v in c)
+            for c in meta["counts"]), f"lists of 10 digit counts, none or one per grid ({n})"),
+        ("history", set(HISTORY_KEYS) <= set(history) and len(lengths) == 1 and -1 not in lengths and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for h in history.values() for v in h),
+         f"lists of numbers of one length, for {', '.join(HISTORY_KEYS)}"),
+    ]
+    for key, ok, what in checks:
+        if not ok:
+            raise unusable(path, f"meta[{key!r}] should hold {what}")
     return rec
 
 
@@ -376,6 +458,8 @@ class LiveView:
 
     def update(self, history, record: dict) -> None:
         """Show ``history`` (the trainer's) and the latest snapshot of ``record``."""
+        check_keys("history", history, ("iteration", "d_loss", "g_loss", "d_real", "d_fake"))
+        check_keys("record", record, ("iterations", "grids", "counts"))
         it = np.asarray(history["iteration"], dtype=float)
         window = max(1, len(it) // 100)
         for key, line in self.lines.items():

@@ -6,11 +6,12 @@ logits (see ``losses``): D(x) = sigmoid(logit).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import torch
 from torch import nn
 
+from .checks import as_array, check_batch, check_generator, check_module, describe
 from .utils import check_choice, check_float, check_int
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu", "silu", "sigmoid")
@@ -24,13 +25,16 @@ def make_activation(name: str | None, leaky_slope: float = 0.2) -> nn.Module:
         return nn.Identity()
     check_choice("activation", name, ACTIVATIONS)
     if name == "leaky_relu":
-        return nn.LeakyReLU(leaky_slope)
+        return nn.LeakyReLU(check_float("leaky_slope", leaky_slope, low=0.0, high=1.0))
     return {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU,
             "silu": nn.SiLU, "sigmoid": nn.Sigmoid}[name]()
 
 
 def _check_hidden(hidden_dims) -> tuple[int, ...]:
-    dims = tuple(hidden_dims)
+    try:
+        dims = tuple(hidden_dims)
+    except TypeError:
+        raise ValueError(f"hidden_dims must be a tuple of widths, e.g. (64, 64), got {describe(hidden_dims)}") from None
     for i, h in enumerate(dims):
         check_int(f"hidden_dims[{i}]", h, low=1)
     return dims
@@ -44,6 +48,21 @@ def _mlp(in_dim: int, hidden_dims, out_dim: int, activation: str, leaky_slope: f
         width = h
     layers.append(nn.Linear(width, out_dim))  # (B, out_dim)
     return nn.Sequential(*layers)
+
+
+def _config(cls, config, kwargs: dict):
+    """``config`` if it is a ``cls``, else ``cls(**kwargs)``; a ValueError for anything else."""
+    if config is None:
+        unknown = sorted(set(kwargs) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no setting {', '.join(map(repr, unknown))}; its settings are "
+                             f"{', '.join(f.name for f in fields(cls))}")
+        return cls(**kwargs)
+    if not isinstance(config, cls):
+        raise ValueError(f"config must be a {cls.__name__}, got {describe(config)}")
+    if kwargs:
+        raise ValueError(f"pass either config or settings by keyword ({', '.join(kwargs)}), not both")
+    return config
 
 
 @dataclass
@@ -79,7 +98,11 @@ class GeneratorConfig:
         check_choice("noise", self.noise, NOISE)
         check_float("leaky_slope", self.leaky_slope, low=0.0, high=1.0)
         if self.out_shape is not None:
-            self.out_shape = tuple(int(s) for s in self.out_shape)
+            try:
+                self.out_shape = tuple(check_int(f"out_shape[{i}]", s, low=1) for i, s in enumerate(self.out_shape))
+            except TypeError:
+                raise ValueError(f"out_shape must be a tuple of sizes, e.g. (1, 28, 28), got "
+                                 f"{describe(self.out_shape)}") from None
             if math.prod(self.out_shape) != self.out_dim:
                 raise ValueError(f"out_shape {self.out_shape} must hold out_dim={self.out_dim} values")
 
@@ -112,7 +135,7 @@ class MLPGenerator(nn.Module):
 
     def __init__(self, config: GeneratorConfig | None = None, **kwargs):
         super().__init__()
-        self.config = config if config is not None else GeneratorConfig(**kwargs)
+        self.config = _config(GeneratorConfig, config, kwargs)
         c = self.config
         self.net = _mlp(c.latent_dim, c.hidden_dims, c.out_dim, c.activation, c.leaky_slope)
         self.out = make_activation(c.out_activation)
@@ -124,6 +147,7 @@ class MLPGenerator(nn.Module):
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` noise vectors z ~ p_z on this model's device, shape (n, latent_dim)."""
         n = check_int("n", n, low=1)
+        check_generator(generator)
         device = next(self.parameters()).device
         shape = (n, self.config.latent_dim)
         if self.config.noise == "uniform":
@@ -133,6 +157,7 @@ class MLPGenerator(nn.Module):
         return z.to(device)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_batch("z", z, self.net[0].in_features, self.net[0].weight)
         x = self.out(self.net(z))  # (B, out_dim)
         if self.config.out_shape is not None:
             x = x.view(x.shape[0], *self.config.out_shape)  # (B, *out_shape)
@@ -149,11 +174,12 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, config: DiscriminatorConfig | None = None, **kwargs):
         super().__init__()
-        self.config = config if config is not None else DiscriminatorConfig(**kwargs)
+        self.config = _config(DiscriminatorConfig, config, kwargs)
         c = self.config
         self.net = _mlp(c.in_dim, c.hidden_dims, 1, c.activation, c.leaky_slope)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_batch("x", x, self.net[0].in_features, self.net[0].weight, flatten=True)
         return self.net(x.flatten(1)).squeeze(1)  # (B,) logits
 
     @torch.no_grad()
@@ -164,6 +190,7 @@ class MLPDiscriminator(nn.Module):
 
 def reset_parameters(module: nn.Module) -> None:
     """Re-draw every layer's initial weights (from torch's global generator)."""
+    check_module("module", module)
     for m in module.modules():
         if m is not module and hasattr(m, "reset_parameters"):
             m.reset_parameters()
@@ -171,10 +198,29 @@ def reset_parameters(module: nn.Module) -> None:
 
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
+    check_module("module", module)
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 # --- lesson 01: a discriminative and a generative classifier -----------------------------
+
+def _rows(x, d: int | None = None) -> torch.Tensor:
+    # Points (n, d) as float64, finite; d is checked when given (a fitted model's dimension).
+    arr = as_array("x", x, ndim=2)
+    if d is not None and arr.shape[1] != d:
+        raise ValueError(f"x must have {d} columns, as the points the model was fitted to, got shape {arr.shape}")
+    return torch.from_numpy(arr)
+
+
+def _points_and_labels(x, y) -> tuple[torch.Tensor, torch.Tensor]:
+    x = _rows(x)
+    y = torch.from_numpy(as_array("y", y, ndim=1))
+    if len(y) != len(x):
+        raise ValueError(f"y must hold one label per row of x ({len(x)}), got {len(y)}")
+    if not torch.equal(y, y.round()):
+        raise ValueError("y must be integer class labels")
+    return x, y.long()
+
 
 class LogisticRegression:
     r"""A discriminative model of p(y | x) for two classes.
@@ -191,9 +237,12 @@ class LogisticRegression:
 
     def fit(self, x, y, num_steps: int = 500, lr: float = 0.5) -> "LogisticRegression":
         """Fit to points ``x`` (n, d) and 0/1 labels ``y`` (n,)."""
-        x = torch.as_tensor(x, dtype=torch.float64)
-        y = torch.as_tensor(y, dtype=torch.float64)
+        x, y = _points_and_labels(x, y)
+        if not torch.all((y == 0) | (y == 1)):
+            raise ValueError("y must be 0/1 labels, one per row of x")
+        y = y.double()
         num_steps = check_int("num_steps", num_steps, low=1)
+        lr = check_float("lr", lr, low=0.0, low_open=True)
         w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
         b = torch.zeros((), dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([w, b], lr=lr, max_iter=num_steps, line_search_fn="strong_wolfe")
@@ -212,8 +261,7 @@ class LogisticRegression:
         """p(y = 1 | x) for each row of ``x``."""
         if self.w is None:
             raise RuntimeError("call fit(x, y) before predict_proba")
-        x = torch.as_tensor(x, dtype=torch.float64)
-        return torch.sigmoid(x @ self.w + self.b)
+        return torch.sigmoid(_rows(x, len(self.w)) @ self.w + self.b)
 
 
 @dataclass
@@ -230,9 +278,8 @@ class GaussianClassConditional:
     priors: list = field(default_factory=list)
 
     def fit(self, x, y) -> "GaussianClassConditional":
-        """Maximum-likelihood mean, covariance and prior of each class."""
-        x = torch.as_tensor(x, dtype=torch.float64)
-        y = torch.as_tensor(y)
+        """Maximum-likelihood mean, covariance and prior of each class: points ``x`` (n, d), labels ``y`` (n,)."""
+        x, y = _points_and_labels(x, y)
         self.means, self.covs, self.priors = [], [], []
         for c in sorted(torch.unique(y).tolist()):
             xc = x[y == c]
@@ -250,8 +297,9 @@ class GaussianClassConditional:
 
     def log_joint(self, x) -> torch.Tensor:
         """(n, C) array of log p(x | y) + log p(y)."""
-        x = torch.as_tensor(x, dtype=torch.float64)
-        return torch.stack([d.log_prob(x) + math.log(p) for d, p in zip(self._dists(), self.priors)], 1)
+        dists = self._dists()
+        x = _rows(x, len(self.means[0]))
+        return torch.stack([d.log_prob(x) + math.log(p) for d, p in zip(dists, self.priors)], 1)
 
     def predict_proba(self, x) -> torch.Tensor:
         """p(y = 1 | x) by Bayes' rule (two classes)."""
@@ -260,6 +308,7 @@ class GaussianClassConditional:
     def sample(self, n: int, generator: torch.Generator | None = None):
         """Draw ``n`` new labelled points: y ~ p(y), then x ~ p(x | y)."""
         n = check_int("n", n, low=1)
+        check_generator(generator)
         dists = self._dists()
         y = torch.multinomial(torch.tensor(self.priors, dtype=torch.float64), n, True, generator=generator)
         eps = torch.randn(n, self.means[0].shape[0], generator=generator, dtype=torch.float64)
@@ -314,7 +363,7 @@ class ConvGenerator(nn.Module):
 
     def __init__(self, config: DCGANConfig | None = None, **kwargs):
         super().__init__()
-        self.config = config if config is not None else DCGANConfig(**kwargs)
+        self.config = _config(DCGANConfig, config, kwargs)
         c = self.config
         w = c.g_width
         self.net = nn.Sequential(
@@ -333,9 +382,11 @@ class ConvGenerator(nn.Module):
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` Gaussian noise vectors on this model's device, shape (n, latent_dim)."""
         n = check_int("n", n, low=1)
+        check_generator(generator)
         return torch.randn(n, self.config.latent_dim, generator=generator).to(next(self.parameters()).device)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_batch("z", z, self.config.latent_dim, self.net[0].weight)
         h = _with_labels(z, labels, self.config.n_classes)  # (B, latent_dim + n_classes)
         return self.net(h[:, :, None, None])  # (B, 1, 28, 28)
 
@@ -349,7 +400,7 @@ class ConvDiscriminator(nn.Module):
 
     def __init__(self, config: DCGANConfig | None = None, **kwargs):
         super().__init__()
-        self.config = config if config is not None else DCGANConfig(**kwargs)
+        self.config = _config(DCGANConfig, config, kwargs)
         w = self.config.d_width
         self.features = nn.Sequential(
             nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
@@ -361,7 +412,8 @@ class ConvDiscriminator(nn.Module):
         self.classes = nn.Linear(2 * w * 49, self.config.n_classes) if self.config.n_classes else None
 
     def forward(self, x: torch.Tensor):
-        h = self.features(x.view(-1, 1, 28, 28))
+        check_batch("x", x, 784, self.source.weight, flatten=True)  # (B, 784), (B, 28, 28) or (B, 1, 28, 28)
+        h = self.features(x.reshape(-1, 1, 28, 28))
         logit = self.source(h).squeeze(1)  # (B,)
         if self.classes is None:
             return logit
@@ -376,7 +428,14 @@ def _with_labels(x: torch.Tensor, labels: torch.Tensor | None, n_classes: int) -
         return x
     if labels is None:
         raise ValueError(f"this model is conditional: pass labels, integers in 0..{n_classes - 1}")
-    if labels.dtype not in (torch.int64, torch.int32) or labels.min() < 0 or labels.max() >= n_classes:
+    try:
+        labels = torch.as_tensor(labels, device=x.device)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"labels must be integers in 0..{n_classes - 1}, got {describe(labels)}") from None
+    if labels.shape != (x.shape[0],):
+        raise ValueError(f"labels must have shape ({x.shape[0]},), one per row, got {tuple(labels.shape)}")
+    if (labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool
+            or (len(labels) and (labels.min() < 0 or labels.max() >= n_classes))):
         raise ValueError(f"labels must be integers in 0..{n_classes - 1}")
     return torch.cat([x, nn.functional.one_hot(labels.long(), n_classes).to(x.dtype)], dim=1)
 
@@ -385,13 +444,14 @@ class ConditionalMLPGenerator(MLPGenerator):
     """G(z, y): the label's one-hot vector is concatenated to z (Mirza and Osindero 2014)."""
 
     def __init__(self, config: GeneratorConfig | None = None, n_classes: int = 10, **kwargs):
-        base = config if config is not None else GeneratorConfig(**kwargs)
+        base = _config(GeneratorConfig, config, kwargs)
         self.n_classes = check_int("n_classes", n_classes, low=1)
         wide = GeneratorConfig(**{**base.__dict__, "latent_dim": base.latent_dim + n_classes})
         super().__init__(wide)
         self.config = base  # latent_dim stays the noise size
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_batch("z", z, self.config.latent_dim, self.net[0].weight)
         return super().forward(_with_labels(z, labels, self.n_classes))
 
 
@@ -399,10 +459,11 @@ class ConditionalMLPDiscriminator(MLPDiscriminator):
     """D(x, y): the label's one-hot vector is concatenated to the flattened x."""
 
     def __init__(self, config: DiscriminatorConfig | None = None, n_classes: int = 10, **kwargs):
-        base = config if config is not None else DiscriminatorConfig(**kwargs)
+        base = _config(DiscriminatorConfig, config, kwargs)
         self.n_classes = check_int("n_classes", n_classes, low=1)
         super().__init__(DiscriminatorConfig(**{**base.__dict__, "in_dim": base.in_dim + n_classes}))
         self.config = base
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_batch("x", x, self.config.in_dim, self.net[0].weight, flatten=True)
         return self.net(_with_labels(x.flatten(1), labels, self.n_classes)).squeeze(1)

@@ -8,6 +8,9 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from .checks import as_array, check_callable, check_keys, check_range, describe
+from .utils import check_choice, check_float, check_int
+
 COLORS = {"data": "#1f77b4", "generator": "#2ca02c", "discriminator": "#d62728",
           "optimal": "#7f7f7f", "d_loss": "#d62728", "g_loss": "#2ca02c"}
 
@@ -35,10 +38,31 @@ def _np(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def _check_dist(dist, dim: int | None = None):
+    if not all(hasattr(dist, a) for a in ("density", "log_prob", "dim", "support")):
+        raise ValueError(f"dist must be a distribution of gan_lessons.distributions, e.g. mixture_1d(...), "
+                         f"got {describe(dist)}")
+    if dim is not None and dist.dim != dim:
+        raise ValueError(f"dist must be {dim}-D for this plot, got a {dist.dim}-D distribution")
+    return dist
+
+
+def _curve(name: str, values, n: int | None = None, finite: bool = True, min_size: int = 1) -> np.ndarray:
+    # One value per point of a curve, (n,) or (n, 1), as many as its x values when n is given.
+    out = as_array(name, values, finite=finite, min_size=min_size)
+    if out.ndim > 2 or (out.ndim == 2 and out.shape[1] != 1):
+        raise ValueError(f"{name} must hold one value per point, shape (n,) or (n, 1), got {out.shape}")
+    out = out.reshape(-1)
+    if n is not None and len(out) != n:
+        raise ValueError(f"{name} must hold one value per point ({n}), got {len(out)}")
+    return out
+
+
 def plot_density(dist, ax=None, x=None, label: str = "$p_{data}$", color=None, fill: bool = True):
     """A 1-D distribution's exact density as a line (filled underneath)."""
+    _check_dist(dist, 1)
     ax = get_ax(ax)
-    x = dist.grid() if x is None else _np(x).reshape(-1)
+    x = dist.grid() if x is None else _curve("x", x)
     y = dist.density(x)
     color = color or COLORS["data"]
     ax.plot(x, y, color=color, lw=2, label=label)
@@ -60,11 +84,16 @@ def plot_density_vs_samples(dist, samples, ax=None, bins: int = 60, label: str =
         x_range: (low, high) of the x axis in 1-D; default: the support of ``dist``.
         max_points: at most this many points are scattered in 2-D.
     """
+    _check_dist(dist)
+    bins, max_points = check_int("bins", bins, low=1), check_int("max_points", max_points, low=1)
+    s = as_array("samples", samples, ndim=(1, 2))
+    if (s.ndim == 2 and s.shape[1] != dist.dim) or (s.ndim == 1 and dist.dim != 1):
+        want = "(n,) or (n, 1)" if dist.dim == 1 else f"(n, {dist.dim})"
+        raise ValueError(f"samples must have shape {want} for this {dist.dim}-D distribution, got {s.shape}")
     ax = get_ax(ax)
-    s = _np(samples)
     if dist.dim == 1:
         s = s.reshape(-1)
-        lo, hi = x_range if x_range is not None else dist.support()
+        lo, hi = check_range("x_range", x_range) if x_range is not None else dist.support()
         lo, hi = float(np.min(lo)), float(np.max(hi))
         ax.hist(s, bins=bins, range=(lo, hi), density=True, color=COLORS["generator"], alpha=0.5,
                 label=label)
@@ -80,6 +109,8 @@ def plot_density_vs_samples(dist, samples, ax=None, bins: int = 60, label: str =
 
 def plot_density_2d(dist, ax=None, n: int = 200, levels: int = 8, width: float = 4.0):
     """Filled contours of a 2-D density's log (so narrow modes stay visible)."""
+    _check_dist(dist, 2)
+    n, levels = check_int("n", n, low=2), check_int("levels", levels, low=1)
     ax = get_ax(ax)
     lo, hi = dist.support(width)
     pad = 0.1 * (hi - lo)
@@ -97,6 +128,7 @@ def plot_density_2d(dist, ax=None, n: int = 200, levels: int = 8, width: float =
 
 def plot_losses(history, ax=None, smooth: int = 1):
     """D's and G's losses against the iteration, optionally with a moving average."""
+    _check_history(history, ("iteration", "d_loss", "g_loss"), smooth)
     ax = get_ax(ax)
     it = np.asarray(history["iteration"])
     for key, label in (("d_loss", "$L_D$"), ("g_loss", "$L_G$")):
@@ -109,6 +141,7 @@ def plot_losses(history, ax=None, smooth: int = 1):
 
 def plot_d_outputs(history, ax=None, smooth: int = 1):
     """Mean D(x) on real data and mean D(G(z)) on fakes; both tend to 1/2 at the equilibrium."""
+    _check_history(history, ("iteration", "d_real", "d_fake"), smooth)
     ax = get_ax(ax)
     it = np.asarray(history["iteration"])
     ax.plot(it, _smooth(history["d_real"], smooth), color=COLORS["data"], label="mean $D(x)$")
@@ -119,6 +152,14 @@ def plot_d_outputs(history, ax=None, smooth: int = 1):
     ax.set_ylabel("D output")
     ax.legend(loc="upper right")
     return ax.figure
+
+
+def _check_history(history, keys, smooth) -> None:
+    check_keys("history", history, keys)
+    n = len(history["iteration"])
+    for key in keys:
+        _curve(f"history[{key!r}]", history[key], n, finite=False, min_size=0)
+    check_int("smooth", smooth, low=1)
 
 
 def _smooth(values, window: int) -> np.ndarray:
@@ -132,7 +173,9 @@ def _smooth(values, window: int) -> np.ndarray:
 
 def image_grid(images, nrow: int = 10, padding: int = 2, value_range=(0.0, 1.0), pad_value=1.0) -> np.ndarray:
     """Tile (B, H, W), (B, 1, H, W) or (B, 784) images into one (rows*H, nrow*W) array in [0, 1]."""
-    x = _np(images).astype(np.float32)
+    x = as_array("images", images, ndim=(2, 3, 4)).astype(np.float32)
+    nrow, padding = check_int("nrow", nrow, low=1), check_int("padding", padding, low=0)
+    pad_value = check_float("pad_value", pad_value)
     b = x.shape[0]
     if x.ndim == 2:
         side = int(round(np.sqrt(x.shape[1])))
@@ -145,7 +188,7 @@ def image_grid(images, nrow: int = 10, padding: int = 2, value_range=(0.0, 1.0),
         x = x[:, 0]
     if x.ndim != 3:
         raise ValueError(f"images must have shape (B, H, W), (B, 1, H, W) or (B, H*W), got {x.shape}")
-    lo, hi = value_range
+    lo, hi = check_range("value_range", value_range)
     x = np.clip((x - lo) / (hi - lo), 0, 1)
     h, w = x.shape[1:]
     ncol = min(nrow, b)
@@ -192,6 +235,7 @@ TAXONOMY_EDGES = [
 
 def plot_taxonomy(ax=None, highlight: str = "Direct\n(GAN)"):
     """The taxonomy of deep generative models (Goodfellow 2016, NIPS tutorial, figure 9)."""
+    check_choice("highlight", highlight, tuple(TAXONOMY))
     ax = get_ax(ax, figsize=(9, 4.8))
     for a, b in TAXONOMY_EDGES:
         (xa, ya), (xb, yb) = TAXONOMY[a], TAXONOMY[b]
@@ -211,10 +255,16 @@ def plot_taxonomy(ax=None, highlight: str = "Direct\n(GAN)"):
 # --- lesson 01: discriminative against generative, and noise pushed through a map ----------
 
 def _grid_2d(x, n: int = 150, pad: float = 0.8):
-    x = _np(x)
+    x = as_array("x", x, ndim=2)
     lo, hi = x.min(0) - pad, x.max(0) + pad
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
     return gx, gy, np.stack([gx.ravel(), gy.ravel()], 1)
+
+
+def _points_and_labels(x, y) -> None:
+    x, y = as_array("x", x, ndim=2), _curve("y", y)
+    if x.shape[1] != 2 or len(y) != len(x):
+        raise ValueError(f"x must be (n, 2) points and y their n labels, got shapes {x.shape} and {y.shape}")
 
 
 def _scatter_classes(x, y, ax, marker="o", alpha=0.6, label_suffix=""):
@@ -232,9 +282,11 @@ def plot_decision_surface(prob_fn, x, y, ax=None, title: str | None = None):
         prob_fn: maps an (n, 2) array to p(y = 1 | x), shape (n,).
         x, y: the points (n, 2) and their 0/1 labels.
     """
+    check_callable("prob_fn", prob_fn, "a function from (n, 2) points to p(y = 1 | x)")
+    _points_and_labels(x, y)
     ax = get_ax(ax)
     gx, gy, pts = _grid_2d(x)
-    p = _np(prob_fn(pts)).reshape(gx.shape)
+    p = _curve("prob_fn's output", prob_fn(pts), gx.size).reshape(gx.shape)
     ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.5)
     _scatter_classes(x, y, ax)
@@ -251,6 +303,10 @@ def plot_class_conditional(model, x, y, ax=None, n_new: int = 150, seed: int = 0
     and ``n_new`` brand-new points it sampled (crosses)."""
     import torch
 
+    if not all(callable(getattr(model, m, None)) for m in ("log_joint", "predict_proba", "sample")):
+        raise ValueError(f"model must be a fitted models.GaussianClassConditional, got {describe(model)}")
+    _points_and_labels(x, y)
+    n_new = check_int("n_new", n_new, low=1)
     ax = get_ax(ax)
     gx, gy, pts = _grid_2d(x)
     log_joint = _np(model.log_joint(pts))
@@ -274,8 +330,10 @@ def plot_noise_map(u, x, ax=None, xlabel: str = "noise $u$", ylabel: str = "samp
                    curve=None, max_rug: int = 300):
     """A map from noise to samples: the curve (if given as (grid, values)) and the
     pairs (u_i, x_i), with the noise as a rug on the horizontal axis and the samples on the vertical."""
+    u = _curve("u", u)
+    x = _curve("x", x, len(u))
+    max_rug = check_int("max_rug", max_rug, low=1)
     ax = get_ax(ax)
-    u, x = _np(u).reshape(-1), _np(x).reshape(-1)
     if curve is not None:
         ax.plot(*curve, color=COLORS["generator"], lw=2, label="the map")
     k = min(max_rug, len(u))
@@ -299,11 +357,13 @@ def plot_modes_over_time(iterations, counts, ax=None, mode_labels=None, title: s
             each row is shown as fractions of the samples measured at that time.
         mode_labels: K labels for the rows (default: mode indices).
     """
-    ax = get_ax(ax)
-    c = np.asarray(counts, dtype=float)
-    it = np.asarray(iterations, dtype=float)
+    c = as_array("counts", counts, min_size=0)
+    it = _curve("iterations", iterations)
     if c.ndim != 2 or c.shape[0] != len(it):
         raise ValueError(f"counts must have shape (len(iterations), K) = ({len(it)}, K), got {c.shape}")
+    if mode_labels is not None and len(mode_labels) != c.shape[1]:
+        raise ValueError(f"mode_labels must name each of the {c.shape[1]} modes, got {len(mode_labels)}")
+    ax = get_ax(ax)
     frac = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
     step = it[1] - it[0] if len(it) > 1 else 1.0
     extent = (it[0] - step / 2, it[-1] + step / 2, c.shape[1] - 0.5, -0.5)
@@ -364,10 +424,16 @@ class Blitter:
         return np.asarray(self.canvas.buffer_rgba())
 
 
+def _check_frame(rgba) -> None:
+    if not (isinstance(rgba, np.ndarray) and rgba.dtype == np.uint8 and rgba.ndim == 3 and rgba.shape[2] == 4):
+        raise ValueError(f"rgba must be an (H, W, 4) uint8 array, as Blitter.frame() returns, got {describe(rgba)}")
+
+
 def encode_png(rgba: np.ndarray) -> bytes:
     """An (H, W, 4) RGBA frame (``Blitter.frame()``) as PNG bytes, compressed lightly for speed."""
     import PIL.Image
 
+    _check_frame(rgba)
     buf = io.BytesIO()
     PIL.Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buf, format="png", compress_level=1)
     return buf.getvalue()
@@ -377,6 +443,8 @@ def encode_jpeg(rgba: np.ndarray, quality: int = 90) -> bytes:
     """An (H, W, 4) RGBA frame as JPEG bytes: several times faster to encode than PNG for live views."""
     import PIL.Image
 
+    _check_frame(rgba)
+    quality = check_int("quality", quality, low=1, high=95)
     buf = io.BytesIO()
     image = PIL.Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)  # no copy
     image.convert("RGB").save(buf, format="jpeg", quality=quality)
@@ -386,6 +454,7 @@ def encode_jpeg(rgba: np.ndarray, quality: int = 90) -> bytes:
 def get_axes(axes=None, ncols: int = 2, figsize=(11.0, 3.8)):
     """``axes`` if given, else ``ncols`` side-by-side axes of one new figure."""
     if axes is None:
+        ncols = check_int("ncols", ncols, low=1)
         _, axes = plt.subplots(1, ncols, figsize=figsize)
     return axes
 
@@ -407,8 +476,10 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
     from .distributions import gaussian_1d
     from .theory import gaussian_log_likelihood, gaussian_mle
 
+    x = _curve("x", x)
+    mu, sigma = check_float("mu", mu), check_float("sigma", sigma, low=0.0, low_open=True)
+    n = check_int("n", n, low=2)
     ax_fit, ax_surface = get_axes(axes)
-    x = _np(x).reshape(-1)
     (mu_lo, mu_hi), (s_lo, s_hi) = likelihood_ranges(x)
     grid = np.linspace(min(x.min(), mu_lo), max(x.max(), mu_hi), 400)
     heights = ax_fit.hist(x, bins=50, density=True, color=COLORS["data"], alpha=0.3, label="sample")[0]
@@ -446,6 +517,15 @@ def plot_gaussian_fits(dist, fits: dict, ax=None):
     """A 1-D distribution and Gaussians fitted to it: ``fits`` maps a label to (mu, sigma)."""
     from .distributions import gaussian_1d
 
+    _check_dist(dist, 1)
+    if not isinstance(fits, dict):
+        raise ValueError(f"fits must be a dict of label -> (mu, sigma), got {describe(fits)}")
+    for label, pair in fits.items():
+        try:
+            _, sigma = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise ValueError(f"fits[{label!r}] must be a pair (mu, sigma), got {describe(pair)}") from None
+        check_float(f"the sigma of fits[{label!r}]", sigma, low=0.0, low_open=True)
     ax = get_ax(ax)
     lo, hi = dist.support()
     lo, hi = float(lo[0]), float(hi[0])
@@ -466,6 +546,14 @@ def plot_bilinear_game(paths: dict, axes=None, lim: float = 3.0, max_radius: flo
         lim: the left panel shows [-lim, lim]^2.
         max_radius: the right panel's top.
     """
+    if not isinstance(paths, dict) or not paths:
+        raise ValueError(f"paths must be a dict of label -> (num_rounds + 1, 2) path, got {describe(paths)}")
+    for label, path in paths.items():
+        path = as_array(f"paths[{label!r}]", path, ndim=2, finite=False)  # a diverging path may reach inf
+        if path.shape[1] != 2:
+            raise ValueError(f"paths[{label!r}] must have shape (num_rounds + 1, 2), got {path.shape}")
+    lim = check_float("lim", lim, low=0.0, low_open=True)
+    max_radius = check_float("max_radius", max_radius, low=0.0, low_open=True)
     ax_plane, ax_radius = get_axes(axes)
     colors = (COLORS["discriminator"], COLORS["generator"], COLORS["data"], "#9467bd")
     for (label, path), color in zip(paths.items(), colors):
@@ -515,8 +603,11 @@ def plot_optimal_discriminator(x, p_data, p_g, d_learned=None, ax=None):
     on a second axis (0 to 1), and optionally a learned D on the same axis."""
     from .theory import optimal_discriminator
 
+    x = _curve("x", x)
+    p_data, p_g = _curve("p_data", p_data, len(x)), _curve("p_g", p_g, len(x))
+    if d_learned is not None:
+        _curve("d_learned", d_learned, len(x))
     ax = get_ax(ax)
-    x, p_data, p_g = _np(x), _np(p_data), _np(p_g)
     ax.plot(x, p_data, color=COLORS["data"], lw=2, label="$p_{data}$")
     ax.plot(x, p_g, color=COLORS["generator"], lw=2, label="$p_g$", gid="p_g")
     ax.set_ylim(0, 1.15 * max(p_data.max(), p_g.max()))
@@ -544,6 +635,15 @@ def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$
         current: (param, C) marked with a dot, or None.
         jsd: also label the right axis with JSD = (C(G) + log 4) / 2.
     """
+    params = _curve("params", params)
+    c_values = _curve("c_values", c_values, len(params))
+    if current is not None:
+        try:
+            pair = [check_float("current", v) for v in current]
+        except TypeError:
+            pair = []
+        if len(pair) != 2:
+            raise ValueError(f"current must be a pair (param, C), got {describe(current)}")
     ax = get_ax(ax)
     ax.plot(_np(params), _np(c_values), color=COLORS["discriminator"], lw=2, label="$C(G)$", gid="c_curve")
     ax.axhline(-np.log(4), color=COLORS["optimal"], ls="--", lw=1, label=r"$-\log 4$ (at $p_g = p_{data}$)")
@@ -569,6 +669,15 @@ def plot_coverage_traces(runs, ax=None, title: str | None = None):
         runs: dicts with ``trace`` ([iteration, n_captured, high_quality] rows), ``label``
             (or ``method``), ``seed`` and ``n_modes``.
     """
+    runs = list(runs) if isinstance(runs, (list, tuple)) else []
+    if not runs:
+        raise ValueError("runs must be a non-empty list of remedies.run_mode_experiment results")
+    for i, run in enumerate(runs):
+        check_keys(f"runs[{i}]", run, ("trace", "n_modes"))
+        check_keys(f"runs[{i}]", run, ("label",) if "label" in run else ("method",))
+        trace = as_array(f"runs[{i}]['trace']", run["trace"], ndim=2)
+        if trace.shape[1] < 2:
+            raise ValueError(f"runs[{i}]['trace'] must have rows [iteration, n_captured, ...], got {trace.shape}")
     ax = get_ax(ax)
     labels = list(dict.fromkeys(r.get("label", r["method"]) for r in runs))
     palette = dict(zip(labels, ["#7f7f7f", COLORS["generator"], COLORS["discriminator"], COLORS["data"]]))

@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .checks import as_tensor, check_generator, check_module, describe
+from .distributions import as_distribution
 from .train import GANTrainer, check_finite, d_step, g_step, grad_norm
 from .utils import check_float, check_int
 
@@ -46,6 +48,8 @@ def pack(x: torch.Tensor, m: int) -> torch.Tensor:
     Returns a (B, m * d) tensor, d the size of one flattened sample.
     """
     m = check_int("m", m, low=1)
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a torch tensor of shape (B * m, ...), got {describe(x)}")
     if x.ndim < 1 or x.shape[0] % m != 0:
         raise ValueError(f"x must hold a multiple of m = {m} samples along its first dimension, "
                          f"got shape {tuple(x.shape)}")
@@ -59,7 +63,7 @@ class PackedDiscriminator(nn.Module):
     def __init__(self, discriminator: nn.Module, m: int):
         super().__init__()
         self.m = check_int("m", m, low=1)
-        self.inner = discriminator
+        self.inner = check_module("discriminator", discriminator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.inner(pack(x.flatten(1), self.m))  # (B,) logits
@@ -133,14 +137,20 @@ def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor,
         epsilon: (B,) interpolation weights in [0, 1]; drawn uniformly if None.
         generator: a torch.Generator for drawing epsilon.
     """
-    if x_real.shape != x_fake.shape:
-        raise ValueError(f"x_real and x_fake must have the same shape, got {tuple(x_real.shape)} "
+    check_module("D", D)
+    x_real, x_fake = as_tensor("x_real", x_real), as_tensor("x_fake", x_fake)
+    if x_real.shape != x_fake.shape or x_real.ndim < 1:
+        raise ValueError(f"x_real and x_fake must have the same shape (B, ...), got {tuple(x_real.shape)} "
                          f"and {tuple(x_fake.shape)}")
     b = x_real.shape[0]
     if epsilon is None:
-        epsilon = torch.rand(b, generator=generator).to(x_real.device)
-    elif epsilon.shape != (b,):
-        raise ValueError(f"epsilon must have shape ({b},), one weight per sample, got {tuple(epsilon.shape)}")
+        epsilon = torch.rand(b, generator=check_generator(generator)).to(x_real.device)
+    else:
+        epsilon = as_tensor("epsilon", epsilon)
+        if epsilon.shape != (b,):
+            raise ValueError(f"epsilon must have shape ({b},), one weight per sample, got {tuple(epsilon.shape)}")
+        if epsilon.min() < 0 or epsilon.max() > 1:
+            raise ValueError("epsilon must hold interpolation weights in [0, 1]")
     eps = epsilon.reshape(b, *([1] * (x_real.ndim - 1))).to(x_real.dtype)
     x_hat = (eps * x_real + (1 - eps) * x_fake.detach()).requires_grad_(True)
     scores = D(x_hat)
@@ -156,12 +166,12 @@ def wgan_critic_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor
     Arjovsky et al. 2017 (WGAN), equation (3); Gulrajani et al. 2017, equation (3).
     ``d_real`` and ``d_fake`` are unbounded critic scores, not probabilities.
     """
-    return d_fake.mean() - d_real.mean()
+    return as_tensor("d_fake", d_fake).mean() - as_tensor("d_real", d_real).mean()
 
 
 def wgan_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
     r"""The generator's WGAN loss: :math:`L_G = -\mathbb E_{z}[D(G(z))]` (Gulrajani et al. 2017, Algorithm 1)."""
-    return -d_fake.mean()
+    return -as_tensor("d_fake", d_fake).mean()
 
 
 class WGANGPTrainer(GANTrainer):
@@ -259,6 +269,7 @@ def make_mode_trainer(method: str, dist, seed: int = 0, m: int = 2, width: int =
     from .utils import check_choice
 
     check_choice("method", method, METHODS)
+    dist = as_distribution(dist)
     width = check_int("width", width, low=1)
     depth = check_int("depth", depth, low=1)
     G = MLPGenerator(latent_dim=latent_dim, out_dim=dist.dim, hidden_dims=(width,) * depth)
@@ -301,12 +312,13 @@ def run_mode_experiment(method: str, dist, num_iterations: int, seed: int = 0, e
     """
     import time
 
-    from .metrics import N_SAMPLES, generator_coverage, mode_coverage
+    from .metrics import N_SAMPLES, generator_coverage, mode_coverage, require_modes
 
     num_iterations = check_int("num_iterations", num_iterations, low=1)
     eval_every = check_int("eval_every", eval_every, low=0)
     decay_from = check_float("decay_from", decay_from, low=0.0, high=1.0)
     final_lr_fraction = check_float("final_lr_fraction", final_lr_fraction, low=0.0, high=1.0, low_open=True)
+    require_modes(dist)  # before training, not after it
     trainer = make_mode_trainer(method, dist, seed=seed, **kwargs)
     lr_d0, lr_g0 = trainer.config.lr_d, trainer.config.lr_g
     start = int(decay_from * num_iterations)

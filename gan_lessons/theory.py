@@ -16,7 +16,7 @@ from scipy import integrate
 from scipy.optimize import minimize
 from scipy.special import expit, xlogy
 
-from .distributions import _as_numpy
+from .checks import as_array, check_callable
 from .losses import GENERATOR_LOSSES
 from .utils import check_choice, check_float, check_int
 
@@ -24,7 +24,7 @@ LOG2 = math.log(2.0)
 
 
 def _densities(name: str, values) -> np.ndarray:
-    arr = _as_numpy(values)
+    arr = as_array(name, values, finite=False)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must hold finite density values (no NaN or inf)")
     if np.any(arr < 0):
@@ -58,7 +58,11 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
         p_data, p_g: density values (numpy or torch, broadcastable shapes), non-negative.
     """
     p_data, p_g = _densities("p_data", p_data), _densities("p_g", p_g)
-    total = p_data + p_g
+    try:
+        total = p_data + p_g
+    except ValueError:
+        raise ValueError(f"p_data and p_g must have the same (or broadcastable) shapes, got {p_data.shape} "
+                         f"and {p_g.shape}") from None
     out = np.full(total.shape, 0.5)
     np.divide(np.broadcast_to(p_data, total.shape), total, out=out, where=total > 0)
     return out
@@ -116,7 +120,7 @@ def value_function_on_grid(d, p_data, p_g, dx, logits: bool = False) -> float:
         dx: the cell's length, area or volume, > 0.
     """
     p_data, p_g, dx = _grid_pair(p_data, p_g, dx, ("p_data", "p_g"))
-    d = _as_numpy(d)
+    d = as_array("d", d)
     if d.shape != p_data.shape:
         raise ValueError(f"d must hold one value per grid point, shape {p_data.shape}; got {d.shape}")
     if logits:
@@ -144,16 +148,15 @@ def virtual_training_criterion_on_grid(p_data, p_g, dx) -> float:
 
 # --- quadrature on 1-D densities -----------------------------------------------------------------
 
-def _log_density(f):
+def _log_density(f, name: str = "p"):
     """A scalar log-density from a 1-D distribution (exact log-density) or a density callable."""
     if hasattr(f, "log_prob"):
         if getattr(f, "dim", 1) != 1:
-            raise ValueError(f"quadrature here is 1-D; got a {f.dim}-D distribution")
+            raise ValueError(f"{name}: quadrature here is 1-D; got a {f.dim}-D distribution")
         if hasattr(f, "centres"):
             return _mixture_log_density(f)
         return lambda x: float(f.log_prob(np.array([x]))[0])
-    if not callable(f):
-        raise TypeError(f"expected a 1-D distribution or a callable density, got {type(f).__name__}")
+    check_callable(name, f, "a 1-D distribution or a callable density x -> p(x)")
 
     def log_f(x):
         v = float(f(x))
@@ -181,7 +184,10 @@ def _mixture_log_density(p):
 
 def _quad(integrand, lower, upper, *dists) -> float:
     """integrate.quad with the distributions' mode centres as break points (narrow modes are not missed)."""
-    lower, upper = float(lower), float(upper)
+    try:
+        lower, upper = float(lower), float(upper)
+    except (TypeError, ValueError):
+        raise ValueError(f"lower and upper must be numbers (or +-inf), got {lower!r:.30} and {upper!r:.30}") from None
     if not lower < upper:
         raise ValueError(f"lower must be below upper, got lower={lower}, upper={upper}")
     points = None
@@ -206,7 +212,7 @@ def kl_divergence_quad(p, q, lower, upper) -> float:
             are used) or callables x -> density.
         lower, upper: the limits (may be infinite).
     """
-    log_p, log_q = _log_density(p), _log_density(q)
+    log_p, log_q = _log_density(p, "p"), _log_density(q, "q")
 
     def integrand(x):
         lp = log_p(x)
@@ -219,7 +225,7 @@ def js_divergence_quad(p, q, lower, upper) -> float:
 
     Goodfellow et al. 2014, equation (6). Arguments as in ``kl_divergence_quad``.
     """
-    log_p, log_q = _log_density(p), _log_density(q)
+    log_p, log_q = _log_density(p, "p"), _log_density(q, "q")
 
     def integrand(x):
         lp, lq = log_p(x), log_q(x)
@@ -239,7 +245,8 @@ def value_function_quad(d, p_data, p_g, lower, upper, logits: bool = False) -> f
         p_data, p_g: 1-D distributions or density callables.
         lower, upper: the limits.
     """
-    log_pd, log_pg = _log_density(p_data), _log_density(p_g)
+    check_callable("d", d, "a function x -> D(x)")
+    log_pd, log_pg = _log_density(p_data, "p_data"), _log_density(p_g, "p_g")
 
     def log_d_pair(x):  # (log D(x), log(1 - D(x)))
         value = float(d(x))
@@ -264,7 +271,7 @@ def virtual_training_criterion(p_data, p_g, lower, upper) -> float:
     Goodfellow et al. 2014, equation (4) and Theorem 1. Computed from the first form, so
     the second is a check, not a definition. Arguments as in ``kl_divergence_quad``.
     """
-    log_pd, log_pg = _log_density(p_data), _log_density(p_g)
+    log_pd, log_pg = _log_density(p_data, "p_data"), _log_density(p_g, "p_g")
 
     def integrand(x):
         lp, lg = log_pd(x), log_pg(x)
@@ -278,7 +285,8 @@ def gaussian_kl(mu_p, sigma_p, mu_q, sigma_q):
 
     .. math:: \log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12
     """
-    mu_p, sigma_p, mu_q, sigma_q = (np.asarray(v, dtype=np.float64) for v in (mu_p, sigma_p, mu_q, sigma_q))
+    mu_p, sigma_p, mu_q, sigma_q = (as_array(name, v) for name, v in
+                                    (("mu_p", mu_p), ("sigma_p", sigma_p), ("mu_q", mu_q), ("sigma_q", sigma_q)))
     if np.any(sigma_p <= 0) or np.any(sigma_q <= 0):
         raise ValueError("sigma_p and sigma_q must be positive")
     return np.log(sigma_q / sigma_p) + (sigma_p**2 + (mu_p - mu_q) ** 2) / (2 * sigma_q**2) - 0.5
@@ -302,7 +310,7 @@ def generator_logit_gradient(d_fake_logits, kind: str = "minimax") -> np.ndarray
         kind: "minimax" or "nonsaturating".
     """
     check_choice("kind", kind, GENERATOR_LOSSES)
-    d_fake = expit(_as_numpy(d_fake_logits))
+    d_fake = expit(as_array("d_fake_logits", d_fake_logits))
     return -d_fake if kind == "minimax" else -(1.0 - d_fake)
 
 
@@ -366,10 +374,8 @@ def gaussian_log_likelihood(x, mu, sigma):
         mu: the mean(s).
         sigma: the standard deviation(s), > 0.
     """
-    x = _as_numpy(x).reshape(-1)
-    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
-    if x.size == 0:
-        raise ValueError("x must hold at least one point")
+    x = as_array("x", x).reshape(-1)
+    mu, sigma = as_array("mu", mu), as_array("sigma", sigma)
     if np.any(sigma <= 0):
         raise ValueError("sigma must be positive")
     n, x_bar = x.size, x.mean()
@@ -385,9 +391,7 @@ def gaussian_mle(x) -> tuple[float, float]:
 
     Setting the derivatives of ``gaussian_log_likelihood`` to 0 gives these (1/n, not 1/(n-1)).
     """
-    x = _as_numpy(x).reshape(-1)
-    if x.size < 1:
-        raise ValueError("x must hold at least one point")
+    x = as_array("x", x).reshape(-1)
     mu = float(x.mean())
     return mu, float(np.sqrt(((x - mu) ** 2).mean()))
 
@@ -408,7 +412,7 @@ def _require_1d_mixture(p):
 @functools.lru_cache(maxsize=32)  # distributions are immutable and hash by identity
 def _entropy(p) -> float:
     """The differential entropy H(p) = -int p log p of a 1-D mixture, by quadrature."""
-    log_p = _log_density(p)
+    log_p = _log_density(p, "p")
     lo, hi = p.support(width=12.0)
 
     def integrand(x):
@@ -427,7 +431,7 @@ def forward_kl_gaussian(p, mu, sigma):
     which is why the forward-KL fit is moment matching.
     """
     _require_1d_mixture(p)
-    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+    mu, sigma = as_array("mu", mu), as_array("sigma", sigma)
     if np.any(sigma <= 0):
         raise ValueError("sigma must be positive")
     cross = 0.5 * np.log(2 * math.pi * sigma**2) + (p.variance()[0] + (p.mean()[0] - mu) ** 2) / (2 * sigma**2)
@@ -444,7 +448,7 @@ def reverse_kl_gaussian(p, mu, sigma):
     integrand under a Gaussian weight an even grid is accurate to many digits.
     """
     _require_1d_mixture(p)
-    mu, sigma = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64))
+    mu, sigma = np.broadcast_arrays(as_array("mu", mu), as_array("sigma", sigma))
     if np.any(sigma <= 0):
         raise ValueError("sigma must be positive")
     x = mu[..., None] + sigma[..., None] * _STD_NODES  # (..., nodes)

@@ -20,7 +20,8 @@ from .distributions import as_distribution
 from .losses import GENERATOR_LOSSES, d_loss, generator_loss
 from .mlp_grad import FastUpdates, LeanAdam
 from .models import reset_parameters
-from .utils import check_choice, check_float, check_int, get_device, make_generator
+from .checks import check_callable, check_module, describe
+from .utils import Progress, check_choice, check_float, check_int, get_device, make_generator
 
 OPTIMIZERS = ("adam", "sgd")
 # Below this many weights, one CPU thread is faster than two: a tiny operation costs less
@@ -70,9 +71,10 @@ class TrainConfig:
         elif name == "optimizer":
             value = check_choice(name, value, OPTIMIZERS)
         elif name == "betas":
-            if len(value) != 2:
-                raise ValueError(f"betas must be a pair (beta1, beta2), got {value!r}")
-            value = tuple(check_float(f"betas[{i}]", b, low=0.0, high=0.9999) for i, b in enumerate(value))
+            pair = tuple(value) if isinstance(value, (tuple, list)) else ()
+            if len(pair) != 2:
+                raise ValueError(f"betas must be a pair (beta1, beta2), e.g. (0.5, 0.999), got {value!r}")
+            value = tuple(check_float(f"betas[{i}]", b, low=0.0, high=0.9999) for i, b in enumerate(pair))
         elif name == "real_label":
             value = check_float(name, value, low=0.5, high=1.0)
         elif name not in {f.name for f in fields(self)}:
@@ -95,6 +97,14 @@ def check_finite(what: str, value: float) -> float:
     return value
 
 
+def _check_step(D, G, name: str, opt) -> None:
+    check_module("D", D)
+    check_module("G", G)
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise ValueError(f"{name} must be a torch optimiser, e.g. torch.optim.Adam(net.parameters()), "
+                         f"got {describe(opt)}")
+
+
 def d_step(D: nn.Module, G: nn.Module, d_opt: torch.optim.Optimizer, x_real: torch.Tensor,
            z: torch.Tensor, real_label: float = 1.0) -> dict[str, float]:
     """One discriminator update: descend L_D = -V(D, G) on a real and a fake minibatch.
@@ -102,6 +112,7 @@ def d_step(D: nn.Module, G: nn.Module, d_opt: torch.optim.Optimizer, x_real: tor
     Returns d_loss, d_real (mean D(x)), d_fake (mean D(G(z))) and d_grad_norm. Raises
     TrainingDiverged, before touching the weights, if the loss or gradient is not finite.
     """
+    _check_step(D, G, "d_opt", d_opt)
     with torch.no_grad():
         x_fake = G(z)
     d_real_logits = D(x_real)
@@ -126,6 +137,7 @@ def g_step(D: nn.Module, G: nn.Module, g_opt: torch.optim.Optimizer, z: torch.Te
     Returns g_loss, g_fake (mean D(G(z)) before the update) and g_grad_norm.
     """
     check_choice("loss", loss, GENERATOR_LOSSES)
+    _check_step(D, G, "g_opt", g_opt)
     d_params = list(D.parameters())
     flags = [p.requires_grad for p in d_params]
     for p in d_params:  # G's update needs gradients through D, not of D's weights
@@ -191,18 +203,21 @@ class GANTrainer:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data,
                  config: TrainConfig | None = None, seed: int = 0, device=None,
                  init_fn: Callable[[nn.Module], None] | None = None, **overrides):
-        self.G = generator
-        self.D = discriminator
-        if callable(data) and not hasattr(data, "sample"):
-            self.data, self._sample_real = None, data
-        else:
-            self.data = as_distribution(data)
-            self._sample_real = self.data.sample
+        self.G = check_module("generator", generator, ("sample_z",))
+        self.D = check_module("discriminator", discriminator)
+        self._set_real(data)
+        if config is not None and not isinstance(config, TrainConfig):
+            raise ValueError(f"config must be a TrainConfig, got {describe(config)}")
         self.config = config if config is not None else TrainConfig()
+        settings = [f.name for f in fields(TrainConfig)]
         for k, v in overrides.items():
+            if k not in settings:
+                raise ValueError(f"{k!r} is not a training setting; the settings are {', '.join(settings)}")
             setattr(self.config, k, v)
-        self.device = torch.device(device) if device is not None else get_device()
-        self.init_fn = init_fn
+        if device is not None:
+            check_choice("device", str(device).split(":")[0], ("cpu", "cuda", "mps"))
+        self.device = get_device(device)
+        self.init_fn = None if init_fn is None else check_callable("init_fn", init_fn, "a function fn(module)")
         self.seed = check_int("seed", seed, low=0)
         self.G.to(self.device)
         self.D.to(self.device)
@@ -273,11 +288,21 @@ class GANTrainer:
 
     def set_data(self, data) -> None:
         """Train on ``data`` from the next update on, keeping the models and optimisers."""
+        self._set_real(data)
+
+    def _set_real(self, data) -> None:
         if callable(data) and not hasattr(data, "sample"):
             self.data, self._sample_real = None, data
-        else:
-            self.data = as_distribution(data)
-            self._sample_real = self.data.sample
+            return
+        self.data = as_distribution(data)
+        self._sample_real = self.data.sample
+        # A sample size that the networks cannot take would fail at the first update, in torch's words.
+        dim = getattr(self.data, "dim", None)
+        for net, key, what in ((self.G, "out_dim", "generator makes"), (self.D, "in_dim", "discriminator takes")):
+            size = getattr(getattr(net, "config", None), key, None)
+            if dim is not None and size is not None and size != dim:
+                raise ValueError(f"data has {dim}-D samples, but the {what} {size}-D ones ({key}={size}); "
+                                 f"build it with {key}={dim}")
 
     # -- sampling ---------------------------------------------------------------------
     def sample_real(self, n: int | None = None) -> torch.Tensor:
@@ -404,16 +429,19 @@ class GANTrainer:
             num_iterations: iterations to run, at least 0.
             callback: called after every ``every``-th iteration and after the last.
             every: how often to call back, at least 1.
-            progress: show a tqdm progress bar.
+            progress: show a progress line (``utils.Progress``).
         """
         num_iterations = check_int("num_iterations", num_iterations, low=0)
         every = check_int("every", every, low=1)
-        steps = range(num_iterations)
-        if progress:
-            from tqdm.auto import tqdm
-            steps = tqdm(steps, desc="training", leave=False)
-        for i in steps:
+        if callback is not None:
+            check_callable("callback", callback, "a function callback(trainer)")
+        bar = Progress(num_iterations, "training") if progress else None
+        for i in range(num_iterations):
             self.step()
+            if bar is not None:
+                bar.update()
             if callback is not None and ((i + 1) % every == 0 or i + 1 == num_iterations):
                 callback(self)
+        if bar is not None:
+            bar.close()
         return self.history

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,9 @@ def check_float(name: str, value, low: float | None = None, high: float | None =
     too_low = low is not None and (out <= low if low_open else out < low)
     if too_low or (high is not None and out > high):
         left = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {left}{low}, {high}], got {out}")
+        lo = "-inf" if low is None else low
+        hi = "inf)" if high is None else f"{high}]"
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}, got {out}")
     return out
 
 
@@ -167,3 +170,90 @@ def checkpoint_dir(path: str | os.PathLike | None = None) -> Path:
         out = Path(env).expanduser() if env else _cache_root() / "checkpoints"
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+class Progress:
+    """A progress line that rewrites itself in place and leaves one finished line behind.
+
+    In a notebook it is a display that is updated (never a widget, so a saved lesson shows
+    "training: 9,000/9,000 in 63 s" rather than a frozen bar); elsewhere it rewrites one line
+    of stderr. Use ``with Progress(total, "training") as bar: bar.update(k)``.
+
+    Args:
+        total: the number of steps, at least 0.
+        desc: what is counted, e.g. "training".
+        unit: the name of one step, printed after the count.
+        every: the fewest seconds between two redraws.
+    """
+
+    def __init__(self, total: int, desc: str = "", unit: str = "it", every: float = 0.5):
+        self.total = check_int("total", total, low=0)
+        self.desc, self.unit, self.every = str(desc), str(unit), check_float("every", every, low=0)
+        self.n = 0
+        self._start = self._drawn = time.perf_counter()
+        self._handle = None
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            shell = None
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            from IPython.display import display
+
+            # a notebook's output, updated in place; raw text so that it shows without quotes
+            self._handle = display({"text/plain": self._text()}, raw=True, display_id=True)
+
+    def _text(self, done: bool = False) -> str:
+        elapsed = time.perf_counter() - self._start
+        count = f"{self.n:,}/{self.total:,} {self.unit}".rstrip()
+        head = f"{self.desc}: " if self.desc else ""
+        if done:
+            return f"{head}{count} in {elapsed:.0f} s"
+        left = elapsed / self.n * (self.total - self.n) if self.n else float("nan")
+        share = 100 * self.n / self.total if self.total else 100.0
+        eta = f", about {left:.0f} s left" if math.isfinite(left) else ""
+        return f"{head}{count} ({share:.0f} %), {elapsed:.0f} s{eta}"
+
+    def _show(self, text: str, final: bool = False) -> None:
+        if self._handle is not None:
+            from IPython.display import update_display
+
+            update_display({"text/plain": text}, raw=True, display_id=self._handle.display_id)
+        else:
+            import sys
+
+            sys.stderr.write("\r" + text + ("\n" if final else ""))
+            sys.stderr.flush()
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more steps; redraw at most every ``every`` seconds."""
+        self.n = min(self.total, self.n + check_int("n", n, low=0))
+        now = time.perf_counter()
+        if now - self._drawn >= self.every:
+            self._drawn = now
+            self._show(self._text())
+
+    def close(self) -> None:
+        """Show the finished line: the count and the time it took."""
+        self._show(self._text(done=True), final=True)
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def short_path(path: str | os.PathLike) -> str:
+    """``path`` as a lesson prints it: "<name> in the checkpoint folder" for a checkpoint, else
+    with the home folder written as ``~``, so a saved lesson shows no other machine's folders."""
+    path = Path(path).expanduser()
+    env = os.environ.get(CHECKPOINT_ENV, "").strip()
+    folder = Path(env).expanduser() if env else _cache_root() / "checkpoints"
+    if path.parent.resolve() == folder.resolve():
+        return f"{path.name} in the checkpoint folder"
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)

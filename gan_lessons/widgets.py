@@ -8,6 +8,8 @@ new figure per frame, so a slider answers in a few tens of milliseconds.
 """
 from __future__ import annotations
 
+import base64
+
 import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,13 +21,16 @@ from .utils import check_float
 __all__ = [
     "BilinearGamePanel",
     "LikelihoodPanel",
+    "NoiseMapPanel",
     "OptimalDiscriminatorPanel",
+    "PanelBox",
     "compute_bilinear_paths",
     "compute_c_of_g_curve",
     "compute_discriminator_view",
     "draw_bilinear",
     "draw_discriminator",
     "draw_likelihood",
+    "draw_noise_map",
 ]
 
 
@@ -35,6 +40,40 @@ def _figure(ncols: int = 2, figsize=(11.0, 3.8)):
     return fig, fig.subplots(1, ncols)
 
 
+class PanelBox(W.VBox):
+    """A panel's box: a ``VBox`` whose display also carries a still of its figure and a sentence.
+
+    A viewer that can show the widget does (the widget-view mime type comes first). One that cannot
+    shows the still instead: JupyterLab in a notebook not yet trusted (a lesson fresh from git; it
+    renders only "safe" types, never a widget), GitHub, nbconvert without widget state. One with no
+    images shows the sentence instead of ``VBox(children=...)``.
+
+    Args:
+        children: the widgets, top to bottom.
+        image: the ``ipywidgets.Image`` that shows the panel's figure; its bytes at display time are
+            the still.
+        name: what the panel is, for the sentence (e.g. "the training lab").
+    """
+
+    def __init__(self, children, image: W.Image | None = None, name: str = "", **kwargs):
+        super().__init__(children, **kwargs)
+        self.still_image, self.name = image, name
+
+    @property
+    def text(self) -> str:
+        """The plain-text stand-in: a sentence saying what this is and how to use it."""
+        what = f" ({self.name})" if self.name else ""
+        return f"Interactive panel{what}: run this cell to use it."
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.text
+        image = self.still_image
+        if image is not None and image.value and image.format in ("png", "jpeg"):
+            data[f"image/{image.format}"] = base64.b64encode(image.value).decode("ascii")
+        return data
+
+
 class _Panel:
     """Controls above an image of the figure; any control's change calls ``update`` and re-renders.
 
@@ -42,13 +81,16 @@ class _Panel:
     answer to a few tens of milliseconds.
     """
 
+    name = ""  # what the panel is, for its plain-text stand-in (``PanelBox``)
+
     def __init__(self, controls, figure, moving):
         self.figure = figure
         self.blitter = plots.Blitter(figure, moving)
         self._quiet = False
         self.image = W.Image(format="png")
         self.readout = W.HTML()
-        self.box = W.VBox([W.HBox(controls, layout=W.Layout(flex_flow="row wrap")), self.image, self.readout])
+        row = W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))
+        self.box = PanelBox([row, self.image, self.readout], image=self.image, name=self.name)
         for control in controls:
             if hasattr(control, "value"):
                 control.observe(self._changed, names="value")
@@ -90,6 +132,53 @@ def _slider(description, value, low, high, step, fmt=".2f"):
                          readout_format=fmt, continuous_update=True, style={"description_width": "initial"})
 
 
+# --- lesson 01: sampling by transforming noise ---------------------------------------------------
+
+def draw_noise_map(axes, u, separation: float, weight_right: float, spread: float):
+    """Redraw a two-mode mixture's inverse-CDF map x = F^{-1}(u) and the samples it makes on ``axes``
+    (two axes); returns the mixture."""
+    from .distributions import mixture_1d
+
+    mix = mixture_1d([-separation / 2, separation / 2], [spread, spread], [1 - weight_right, weight_right])
+    grid = np.linspace(0.001, 0.999, 400)
+    for ax in axes:
+        ax.clear()
+    plots.plot_noise_map(u, mix.icdf(u), ax=axes[0], curve=(grid, mix.icdf(grid)))
+    plots.plot_density_vs_samples(mix, mix.icdf(u), ax=axes[1], label="$F^{-1}(u)$")
+    axes[0].set_title("the map from noise to samples")
+    axes[1].set_title("the samples against the mixture's density")
+    return mix
+
+
+class NoiseMapPanel(_Panel):
+    """Sliders for a two-mode mixture's separation, right-hand weight and spread; the figure shows
+    its inverse CDF applied to fixed uniform noise ``u`` and the samples that result.
+
+    Args:
+        u: (n,) uniform noise in (0, 1), kept fixed so only the map changes.
+        separation, weight_right, spread: the starting mixture.
+    """
+
+    name = "noise pushed through a mixture's inverse CDF"
+
+    def __init__(self, u, separation: float = 4.0, weight_right: float = 0.7, spread: float = 0.5):
+        self.u = _as_numpy(u).reshape(-1)
+        if len(self.u) == 0 or not np.all((self.u > 0) & (self.u < 1)):
+            raise ValueError("u must be a non-empty array of uniform noise strictly between 0 and 1")
+        self.separation = _slider("separation", separation, 0.0, 8.0, 0.5, ".1f")
+        self.weight_right = _slider("right weight", weight_right, 0.05, 0.95, 0.05)
+        self.spread = _slider("spread", spread, 0.1, 1.5, 0.1, ".1f")
+        fig, self.axes = _figure(figsize=(11.0, 3.6))
+        super().__init__([self.separation, self.weight_right, self.spread], fig, [])
+
+    def update(self) -> None:
+        mix = draw_noise_map(self.axes, self.u, self.separation.value, self.weight_right.value, self.spread.value)
+        self.redraw_all()  # every artist changed: draw the whole figure
+        share = float(np.mean(mix.icdf(self.u) > 0))
+        self.readout.value = (f"{len(self.u):,} noise values; {100 * share:.0f} % of the samples land right of 0 "
+                              f"(the mixture's weight there is {100 * self.weight_right.value:.0f} %)")
+
+
 # --- lesson 02: maximum likelihood ---------------------------------------------------------------
 
 def draw_likelihood(fig, x, mu: float, sigma: float) -> float:
@@ -111,6 +200,8 @@ class LikelihoodPanel(_Panel):
         dist: the distribution it came from, drawn for reference (optional).
         mu, sigma: the starting model; default: a deliberately poor one.
     """
+
+    name = "a Gaussian's μ and σ against the log-likelihood"
 
     def __init__(self, x, dist=None, mu: float | None = None, sigma: float | None = None):
         self.x = _as_numpy(x).reshape(-1)
@@ -160,6 +251,8 @@ def draw_bilinear(fig, paths: dict[str, np.ndarray]) -> None:
 
 class BilinearGamePanel(_Panel):
     """Step size, steps per player and rounds for min_x max_y xy, simultaneous against alternating."""
+
+    name = "gradient play on min_x max_y xy"
 
     def __init__(self, lr: float = 0.1, num_rounds: int = 200, start=(1.0, 0.5)):
         self.start = tuple(float(v) for v in start)
@@ -224,6 +317,8 @@ class OptimalDiscriminatorPanel(_Panel):
         mu_range: the range of p_g's mean.
         mu_g, sigma_g: p_g's starting mean and standard deviation.
     """
+
+    name = "p_g against p_data, with D* and C(G)"
 
     def __init__(self, p_data, mu_range=(-5.0, 5.0), mu_g: float = 3.0, sigma_g: float = 1.0, n: int = 1201):
         lo, hi = (float(v) for v in mu_range)

@@ -205,3 +205,62 @@ def test_batch_sampler_rejects_bad_input():
         data.BatchSampler(torch.zeros(4, 2))(5)
     with pytest.raises(ValueError, match="without labels"):
         data.BatchSampler(torch.zeros(4, 2)).sample_labelled(2)
+
+
+def write_split(folder: Path, images: np.ndarray, labels: np.ndarray, split="test"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / data.MNIST_FILES[(split, "images")].name).write_bytes(gzip.compress(idx_bytes(images)))
+    (folder / data.MNIST_FILES[(split, "labels")].name).write_bytes(gzip.compress(idx_bytes(labels)))
+
+
+def test_a_corrupt_gzip_stream_gets_a_data_error_not_a_zlib_error(tmp_path, images):
+    packed = bytearray(gzip.compress(idx_bytes(images)))
+    packed[len(packed) // 2] ^= 0xFF  # damage the middle of the deflate stream
+    path = tmp_path / "x-idx3-ubyte.gz"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(data.DataError, match=r"x-idx3-ubyte\.gz.*damaged.*download it again"):
+        data.read_idx(path)
+    crc = bytearray(gzip.compress(idx_bytes(images)))
+    crc[-6] ^= 0xFF  # a wrong CRC-32 in the trailer
+    path.write_bytes(bytes(crc))
+    with pytest.raises(data.DataError, match="damaged"):
+        data.read_idx(path)
+
+
+def test_a_folder_or_unreadable_path_gets_a_data_error(tmp_path):
+    with pytest.raises(data.DataError, match="is a folder"):
+        data.read_idx(tmp_path)
+    with pytest.raises(ValueError, match="root must be a folder"):
+        data.load_mnist("test", root=42)
+
+
+def test_images_of_the_wrong_shape_are_refused(tmp_path):
+    write_split(tmp_path, np.zeros((10000, 28, 27)), np.arange(10000) % 10)
+    with pytest.raises(data.DataError, match=r"t10k-images.*\(10000, 28, 27\).*\(N, 28, 28\)"):
+        data.load_mnist("test", root=tmp_path)
+    write_split(tmp_path, np.zeros((10000, 784)), np.arange(10000) % 10)
+    with pytest.raises(data.DataError, match="not an MNIST images file"):
+        data.load_mnist("test", root=tmp_path)
+
+
+def test_labels_outside_0_to_9_name_the_file_and_the_first_bad_one(tmp_path):
+    labels = np.arange(10000) % 10
+    labels[1234] = 12
+    write_split(tmp_path, np.zeros((10000, 28, 28)), labels)
+    with pytest.raises(data.DataError, match=r"t10k-labels.*1 labels lie outside the digits 0-9.*12 at position 1234"):
+        data.load_mnist("test", root=tmp_path)
+
+
+def test_images_and_labels_that_do_not_belong_together(tmp_path):
+    write_split(tmp_path, np.zeros((10000, 28, 28)), np.arange(9999) % 10)
+    with pytest.raises(data.DataError, match="9,999 labels but .* 10,000 images"):
+        data.load_mnist("test", root=tmp_path)
+
+
+def test_a_header_that_announces_more_than_the_file_holds(tmp_path, images):
+    raw = bytearray(idx_bytes(images))
+    raw[4:8] = struct.pack(">I", 5)  # says 5 images, holds 3
+    path = tmp_path / "liar-idx3-ubyte"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(data.DataError, match=r"liar-idx3-ubyte.*\(5, 28, 28\).*holds 2,368"):
+        data.read_idx(path)

@@ -1,7 +1,12 @@
-"""pyproject.toml and environment.yml name the same packages; CI runs the README's test command."""
+"""pyproject.toml and environment.yml name the same packages; CI runs the README's test command;
+`make lab` opens lesson 01."""
 import re
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,3 +56,25 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme
     assert ci[-1].strip() == "make test"
     assert "pip install --quiet torch==2.13.0" in "\n".join(ci)
+
+
+def make_lab_command() -> list[str]:
+    """The JupyterLab command line that `make lab` runs (from `make -n`, which runs nothing)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    printed = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
+    lines = [line for line in printed.splitlines() if "jupyter lab" in line]
+    assert len(lines) == 1, printed
+    return shlex.split(lines[0])
+
+
+def test_make_lab_prints_the_address_of_lesson_01():
+    # jupyter_server prints http://<host>:<port><default_url>?token=<token>, and default_url is
+    # relative to root_dir: together they must name lesson 01's file.
+    options = dict(arg[2:].split("=", 1) for arg in make_lab_command() if arg.startswith("--") and "=" in arg)
+    root, page = Path(options["ServerApp.root_dir"]), options["LabApp.default_url"]
+    assert root == ROOT
+    assert page.startswith("/lab/tree/")
+    assert root / page.removeprefix("/lab/tree/") == ROOT / "notebooks" / "01_generative_models.ipynb"
+    assert (root / page.removeprefix("/lab/tree/")).is_file()

@@ -1,4 +1,5 @@
 """The image panels of lessons 09-10, built headless: latent interpolation and the real-or-fake quiz."""
+import base64
 import math
 
 import matplotlib
@@ -202,3 +203,15 @@ def test_quiz_marks_every_mistake():
     marks = plots.find_artist(quiz.figure, "reveal_wrong").get_offsets()
     assert len(marks) == 8
     np.testing.assert_allclose(marks[1], [3 + 31 + 13.5, 3 + 13.5])  # tile 1's centre: column 1 of row 0
+
+
+def test_image_panels_display_a_still_and_a_sentence_for_viewers_without_widgets():
+    from IPython.core.formatters import DisplayFormatter
+
+    quiz = image_widgets.RealOrFakeQuiz(torch.rand(10, 784), torch.rand(10, 784), n=8, seed=2)
+    walk = image_widgets.InterpolationPanel(tiny_conditional_generator(), n_steps=3)
+    for panel, name in ((quiz, "the real-or-fake quiz"), (walk, "a walk through G's noise space")):
+        data, _ = DisplayFormatter().format(panel.box)  # lessons 09 and 10 display the box
+        assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.box.model_id
+        assert data["text/plain"] == f"Interactive panel ({name}): run this cell to use it."
+        assert base64.b64decode(data["image/png"]) == panel.image.value

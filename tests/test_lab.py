@@ -1,10 +1,13 @@
 """The training lab, built headless: compute functions against independent numbers, controls,
 buttons, Play and Pause, rapid changes, artists updated in place, and clear errors."""
 import asyncio
+import base64
+import io
 import random
 
 import matplotlib
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 from scipy import stats
@@ -65,6 +68,52 @@ def test_warnings_on_hand_made_cases():
     climbing = np.concatenate([np.full(100, 1.0), np.full(100, 9.0)])
     assert any("climbing" in w for w in lab.compute_warnings(0.6, 0.5, g_loss_recent=climbing))
     assert "diverged" in lab.compute_warnings(0.6, 0.5, diverged="boom")[0]
+
+
+def test_mode_collapse_is_judged_only_after_enough_updates_of_g():
+    dist = distributions.mixture_1d([-4.0, 0.0, 4.0], [0.3, 0.3, 0.3])
+    collapsed = metrics.mode_coverage(np.zeros(100), dist)  # 1 of 3 modes
+    wait = lab.min_g_updates_to_judge_coverage(3)
+    assert wait == 3 * lab.MIN_G_UPDATES_PER_MODE == 750
+    assert lab.min_g_updates_to_judge_coverage(8) == 2000  # the ring of 8
+    for g_updates in (0, 1, wait - 1):
+        assert lab.compute_warnings(0.6, 0.5, collapsed, g_updates=g_updates) == []
+    for g_updates in (wait, 10 * wait, None):  # None: a finished run, judged as it is
+        warnings = lab.compute_warnings(0.6, 0.5, collapsed, g_updates=g_updates)
+        assert any("1 of 3 modes" in w for w in warnings)
+    covered = metrics.mode_coverage(np.array([-4.0, 0.0, 4.0] * 10), dist)
+    assert lab.compute_warnings(0.6, 0.5, covered, g_updates=10 * wait) == []
+    with pytest.raises(ValueError, match="n_modes"):
+        lab.min_g_updates_to_judge_coverage(0)
+
+
+def test_the_lab_says_too_early_to_judge_until_g_has_trained():
+    # lr_g so small that G stays where it starts, covering neither mode, for as long as the test runs
+    panel = lab.TrainingLab("1-D two modes", seed=0, lr_g=1e-5)
+    assert panel.frame["coverage"].n_captured < 2
+    assert "Mode collapse" not in panel.readout.value and "too early to judge" in panel.readout.value
+    panel.trainer.train(lab.min_g_updates_to_judge_coverage(2) - 1)
+    panel.refresh()
+    assert "Mode collapse" not in panel.readout.value
+    panel.on_step()  # the 500th update of G
+    assert panel.trainer.g_updates == 500 and panel.frame["coverage"].n_captured < 2
+    assert "Mode collapse: G covers" in panel.readout.value and "too early" not in panel.readout.value
+
+
+# --- display ------------------------------------------------------------------------------------
+
+def test_the_lab_displays_its_widget_a_still_and_a_sentence(panel):
+    from IPython.core.formatters import DisplayFormatter
+
+    for shown in (panel, panel.widget):  # lessons display the lab or its widget
+        data, _ = DisplayFormatter().format(shown)
+        assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.widget.model_id
+        assert data["text/plain"] == "Interactive panel (the training lab): run this cell to use it."
+        still = base64.b64decode(data["image/jpeg"])
+        assert still == panel.image.value
+        assert PIL.Image.open(io.BytesIO(still)).size == (800, 336)  # 10 x 4.2 inches at 80 dpi
+    panel.on_step()
+    assert base64.b64decode(DisplayFormatter().format(panel)[0]["image/jpeg"]) == panel.image.value != still
 
 
 # --- controls and buttons -------------------------------------------------------------------------

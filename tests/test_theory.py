@@ -210,7 +210,7 @@ def test_quadrature_rejects_bad_limits_and_densities():
         theory.kl_divergence_quad(BIMODAL, BIMODAL, 1.0, -1.0)
     with pytest.raises(ValueError, match="density"):
         theory.kl_divergence_quad(lambda x: -1.0, BIMODAL, -1.0, 1.0)
-    with pytest.raises(TypeError, match="callable"):
+    with pytest.raises(ValueError, match="callable"):
         theory.kl_divergence_quad(3.0, BIMODAL, -1.0, 1.0)
 
 

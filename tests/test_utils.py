@@ -93,3 +93,56 @@ def test_check_pixel_range_accepts_an_increasing_pair_and_names_itself_otherwise
     for bad in [(1, 0), (0.5, 0.5), (float("nan"), 1.0), (0, float("inf")), (0, 1, 2), "ab", 3]:
         with pytest.raises(ValueError, match="pixel_range"):
             utils.check_pixel_range(bad)
+
+
+def test_progress_outside_a_notebook_rewrites_one_line_and_ends_with_the_total(capsys):
+    with utils.Progress(5, "training", every=0.0) as bar:
+        for _ in range(5):
+            bar.update()
+    err = capsys.readouterr().err
+    lines = err.split("\r")
+    assert "training: 3/5 it (60 %)" in err
+    assert lines[-1].startswith("training: 5/5 it in ") and lines[-1].endswith(" s\n")
+    with pytest.raises(ValueError, match="total"):
+        utils.Progress(-1)
+    with pytest.raises(ValueError, match="n must be"):
+        utils.Progress(3).update(-2)
+
+
+def test_progress_in_a_notebook_updates_one_display_and_makes_no_widget(monkeypatch):
+    shown, updated = [], []
+
+    class Handle:
+        display_id = "bar-1"
+
+    class Shell:
+        kernel = object()
+
+    import IPython
+    import IPython.display
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    def display(bundle, raw, display_id):
+        assert raw and display_id  # a plain-text display that can be updated, never a widget
+        shown.append(bundle["text/plain"])
+        return Handle()
+
+    def update_display(bundle, raw, display_id):
+        updated.append((bundle["text/plain"], display_id))
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(IPython.display, "update_display", update_display)
+    bar = utils.Progress(4, "classifier", every=0.0)
+    bar.update(2)
+    bar.close()
+    assert shown == ["classifier: 0/4 it (0 %), 0 s"]
+    assert updated[0][0].startswith("classifier: 2/4 it (50 %)")
+    # closed after 2 of 4: the finished line says how far it got, in the same display
+    assert updated[-1][1] == "bar-1" and updated[-1][0].startswith("classifier: 2/4 it in ")
+
+
+def test_short_path_hides_the_machine_s_folders(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_LESSONS_CHECKPOINTS", str(tmp_path / "ck"))
+    assert utils.short_path(tmp_path / "ck" / "g.pt") == "g.pt in the checkpoint folder"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "data").mkdir(parents=True)
+    assert utils.short_path(tmp_path / "home" / "data" / "x.gz") == "~/data/x.gz"
+    assert utils.short_path("/elsewhere/x.gz") == "/elsewhere/x.gz"

@@ -1,4 +1,5 @@
 """The lessons' panels, built headless: compute against theory, draw under Agg, controls by value."""
+import base64
 import math
 
 import matplotlib
@@ -146,6 +147,37 @@ def test_panels_display_as_their_widget_box():
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.box.model_id
 
 
+@pytest.mark.parametrize("make", [lambda: widgets.LikelihoodPanel(BIMODAL.sample(200).numpy()),
+                                  lambda: widgets.BilinearGamePanel(num_rounds=20),
+                                  lambda: widgets.OptimalDiscriminatorPanel(BIMODAL)],
+                         ids=["likelihood", "bilinear", "optimal_discriminator"])
+def test_panels_display_a_still_and_a_sentence_for_viewers_without_widgets(make):
+    # What IPython sends for the panel (and for its box, which some lessons display): the widget first,
+    # then what a viewer that renders no widget shows: the figure as it is, else a sentence.
+    from IPython.core.formatters import DisplayFormatter
+
+    panel = make()
+    for shown in (panel, panel.box):
+        data, _ = DisplayFormatter().format(shown)
+        assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.box.model_id
+        assert data["text/plain"] == f"Interactive panel ({panel.name}): run this cell to use it."
+        still = base64.b64decode(data["image/png"])
+        assert still == panel.image.value
+        assert png_size(still) == png_size(panel.render())
+    assert "children=" in repr(panel.box)  # repr() is ipywidgets' own; only the display changes
+    slider = next(c for c in panel.box.children[0].children if isinstance(c, widgets.W.FloatSlider))
+    slider.value = slider.min + 0.9 * (slider.max - slider.min)
+    moved = base64.b64decode(DisplayFormatter().format(panel)[0]["image/png"])
+    assert moved == panel.image.value != still  # the still is the figure at display time
+
+
+def test_panel_box_without_an_image_is_the_sentence_and_the_widget():
+    box = widgets.PanelBox([widgets.W.HTML("hi")])
+    bundle = box._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
+    assert bundle["text/plain"] == "Interactive panel: run this cell to use it."
+
+
 def test_blitter_leaves_no_trace_of_earlier_frames():
     fig = plots.plot_bilinear_game(widgets.compute_bilinear_paths(0.1, 50))
     line = plots.find_artist(fig, "path:alternating")
@@ -159,3 +191,20 @@ def test_blitter_leaves_no_trace_of_earlier_frames():
     np.testing.assert_array_equal(blitter.frame(), first)  # the moved line left nothing behind
     blitter.invalidate()
     np.testing.assert_array_equal(blitter.frame(), first)  # a fresh background draws the same
+
+
+def test_noise_map_panel_follows_its_sliders():
+    from scipy import stats
+
+    u = (np.arange(4000) + 0.5) / 4000  # evenly spread noise: the share right of 0 is 1 - F(0), to 1/4000
+    panel = widgets.NoiseMapPanel(u)
+    panel.set_values((panel.separation, 4.0), (panel.weight_right, 0.3), (panel.spread, 1.0))
+    f0 = 0.7 * stats.norm.cdf(0, -2, 1.0) + 0.3 * stats.norm.cdf(0, 2, 1.0)  # the mixture's CDF at 0, by hand
+    assert f"{100 * (1 - f0):.0f} % of the samples land right of 0" in panel.readout.value
+    assert panel.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    line = [ln for ln in panel.axes[0].get_lines() if ln.get_label() == "the map"][0]
+    x_grid, y_map = line.get_data()
+    assert np.allclose(0.7 * stats.norm.cdf(y_map, -2, 1.0) + 0.3 * stats.norm.cdf(y_map, 2, 1.0), x_grid, atol=1e-6)
+    assert "Interactive panel" in panel.box._repr_mimebundle_()["text/plain"]
+    with pytest.raises(ValueError, match="u must be"):
+        widgets.NoiseMapPanel(np.array([0.0, 0.5]))

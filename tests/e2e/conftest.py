@@ -2,10 +2,13 @@
 
 The server runs on 127.0.0.1 on a free port with a random token (authentication stays on), in quick
 mode, with autosave off so that running a lesson in the browser never rewrites the notebook files.
+It keeps its notebook trust (signatures and key) in its own folder, so every committed lesson opens
+untrusted, as it does for a learner fresh from git, until a test trusts it (``NotebookPage.trust``).
 Chromium is Debian's (``/usr/bin/chromium``, or ``GAN_LESSONS_CHROMIUM``), with a fresh profile.
 Both are stopped in teardown whatever happens. Without a browser or the ``playwright`` package the
 suite is skipped with instructions, except under ``CI=true``, where that is a failure.
 """
+import base64
 import json
 import os
 import re
@@ -151,9 +154,14 @@ def lab_server(chromium_executable, tmp_path_factory):
     env.setdefault("GAN_LESSONS_CHECKPOINTS", str(work / "checkpoints"))
     env.pop("JUPYTER_TOKEN", None)
     port, token = _free_port(), secrets.token_hex(24)
+    # A trust database and key of its own (the key written as nbformat writes one): the learner's
+    # own are never read or changed.
+    notary = {"db_file": str(work / "nbsignatures.db"), "secret_file": str(work / "notebook_secret")}
+    Path(notary["secret_file"]).write_bytes(base64.encodebytes(os.urandom(1024)))
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={ROOT}", "--ServerApp.open_browser=False"]
+           f"--ServerApp.root_dir={ROOT}", "--ServerApp.open_browser=False",
+           *(f"--NotebookNotary.{name}={value}" for name, value in notary.items())]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log_path = work / "server.log"
@@ -251,8 +259,22 @@ _CELLS_STATE_JS = """() => {
   const status = document.querySelector(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
   const dialog = document.querySelector('.jp-Dialog .jp-Dialog-header');
+  // The first output, in cell order, that shows a traceback: JupyterLab renders a cell's error with
+  // the stderr mime type; a traceback printed to stderr by a callback counts too.
+  let error = null;
+  cells.some((c, i) => [...c.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], '
+      + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')].some(out => {
+    const text = out.innerText || '';  // read only for stderr and error outputs: it costs a layout
+    if (out.getAttribute('data-mime-type') === 'application/vnd.jupyter.error'
+        || /Traceback \\(most recent call last\\)|^\\w*(Error|Exception): /m.test(text)) {
+      error = {cell: i + 1, prompt: prompts[i], text: text.slice(-4000)};
+      return true;
+    }
+    return false;
+  }));
   return {n: cells.length, prompts: prompts, status: status ? status.getAttribute('data-status') : null,
-          dialog: dialog ? dialog.textContent.trim() : null};
+          dialog: dialog ? dialog.textContent.trim() : null, error: error};
 }"""
 
 # JavaScript run in the page: every output of the open notebook that shows an error or a traceback.
@@ -275,6 +297,25 @@ _ERRORS_JS = """() => {
 def _numbered(prompt: str) -> bool:
     """True for an execution-count prompt like ``[12]:``."""
     return prompt.startswith("[") and prompt.rstrip(":").strip("[]").strip().isdigit()
+
+
+# Dialog titles and kernel states that JupyterLab shows when the kernel has died.
+KERNEL_DIED_DIALOGS = ("Kernel Restarting", "Kernel Dead")
+KERNEL_DIED_STATES = ("autorestarting", "dead")
+
+
+class LessonFailed(AssertionError):
+    """A cell raised or the kernel died: raised at once, not after the run's timeout."""
+
+
+def error_summary(traceback_text: str) -> str:
+    """The exception's name and message from a traceback as JupyterLab shows it: its last
+    ``Name: message`` line (e.g. ``ValueError: bad input``), else its last non-empty line."""
+    lines = [line.strip() for line in traceback_text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*: ", line):
+            return line
+    return lines[-1] if lines else "(an empty error output)"
 
 
 class NotebookPage:
@@ -304,9 +345,14 @@ class NotebookPage:
         """Number of code cells, their prompts, and the kernel status shown in the toolbar."""
         return self.page.evaluate(_CELLS_STATE_JS)
 
-    def wait_for(self, condition, timeout_s: float, what: str) -> dict:
-        """Poll the notebook's state until ``condition(state)`` holds; fail after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    def wait_for(self, condition, timeout_s: float, what: str, stop_on_error: bool = False) -> dict:
+        """Poll the notebook's state until ``condition(state)`` holds; fail after ``timeout_s``.
+
+        Fails at once (``LessonFailed``) when the kernel dies, and, with ``stop_on_error``, when a
+        cell shows a traceback: JupyterLab runs no further cell after an error, so waiting longer
+        would only wait out the timeout."""
+        start = time.monotonic()
+        deadline = start + timeout_s
         state = None
         while time.monotonic() < deadline:
             state = self.state()
@@ -314,6 +360,17 @@ class NotebookPage:
                 # Lessons without kernel metadata may ask which kernel to start: take the default
                 # (Python 3), as a learner would.
                 self.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+            elif state and (state["dialog"] in KERNEL_DIED_DIALOGS or state["status"] in KERNEL_DIED_STATES):
+                raise LessonFailed(
+                    f"{self.path}: the kernel died {time.monotonic() - start:.0f} s into waiting for {what} "
+                    f"(JupyterLab shows {state['dialog'] or state['status']!r}); prompts {state['prompts']}"
+                    f"\nserver log:\n{self.server.log()}")
+            elif stop_on_error and state and state.get("error"):
+                error = state["error"]
+                raise LessonFailed(
+                    f"{self.path}: code cell {error['cell']} (prompt {error['prompt'].rstrip(':')}) raised "
+                    f"{error_summary(error['text'])} ({time.monotonic() - start:.0f} s into waiting for "
+                    f"{what}; no later cell runs after an error)\n--- its output ---\n{error['text']}")
             elif condition(state):
                 return state
             self.page.wait_for_timeout(250)
@@ -324,6 +381,16 @@ class NotebookPage:
         """Choose a menu item, e.g. ``menu("Run", "runmenu:run-all")``."""
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
         self.page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
+    def trust(self) -> None:
+        """Trust the notebook as a learner does (command palette, "Trust Notebook", confirm): JupyterLab
+        then renders its outputs with every renderer, widgets included, not only the "safe" ones. Nothing
+        is written: the trust lasts until the page is reloaded (autosave is off)."""
+        self.page.keyboard.press("Control+Shift+C")
+        self.page.locator(".lm-CommandPalette-input").fill("Trust Notebook")
+        self.page.locator('.lm-CommandPalette-item[data-command="notebook:trust"]').click()
+        self.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+        self.page.locator(".jp-Dialog").wait_for(state="detached")
 
     def _run_all_once(self) -> None:
         # Clearing first makes every prompt "[ ]:", so a number on each means this run reached it.
@@ -337,18 +404,20 @@ class NotebookPage:
 
     def run_all(self, timeout_s: float = 300) -> dict:
         """Run > Run All Cells, and wait until every code cell has an execution count and the kernel
-        is idle. The first "run all" right after opening can be dropped silently: when no cell has
-        started within 30 s, it is asked for once more."""
+        is idle. Fails at once (``LessonFailed``, with the exception's name and message) at the first
+        cell that shows a traceback, or when the kernel dies. The first "run all" right after opening
+        can be dropped silently: when no cell has started within 30 s, it is asked for once more."""
         for attempt in range(2):
             self._run_all_once()
             try:
                 self.wait_for(lambda s: s and any(p != "[ ]:" and p for p in s["prompts"]), 30,
-                              "the first cell to start")
+                              "the first cell to start", stop_on_error=True)
                 break
-            except AssertionError:
-                if attempt == 1:
+            except AssertionError as err:
+                if attempt == 1 or isinstance(err, LessonFailed):
                     raise
-        return self.wait_for(self._finished, timeout_s, "every code cell to run (Run All Cells)")
+        return self.wait_for(self._finished, timeout_s, "every code cell to run (Run All Cells)",
+                             stop_on_error=True)
 
     def errors(self) -> list[str]:
         """The text of every output that shows an error or a traceback."""
