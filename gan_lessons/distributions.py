@@ -17,7 +17,7 @@ from .checks import as_array, check_generator
 from .utils import check_float, check_int
 
 __all__ = ["GaussianMixture", "gaussian_1d", "mixture_1d", "ring_2d", "grid_2d",
-           "EmpiricalDistribution", "as_distribution"]
+           "EmpiricalDistribution", "as_distribution", "TwoBranches", "two_branches"]
 
 
 def _as_numpy(x) -> np.ndarray:
@@ -275,3 +275,91 @@ def as_distribution(data):
     except ValueError as err:
         raise ValueError(f"data must be a distribution of gan_lessons.distributions, an object with sample(n, "
                          f"generator) and dim, or an array of points; as points: {err}") from None
+
+
+# --- lesson 01: pairs (x, y) with two right answers y for every x --------------------------
+
+@dataclass(frozen=True, eq=False)
+class TwoBranches:
+    r"""Pairs (x, y) where every x has two right answers: y lies on one of two branches.
+
+    .. math:: x \sim U(x_{low}, x_{high}), \qquad
+              y \mid x \sim w\,\mathcal N(\sin x + a, s^2) + (1 - w)\,\mathcal N(\sin x - a, s^2)
+
+    A regression trained with squared error learns the conditional mean
+    :math:`\mathbb E[y \mid x] = \sin x + a(2w - 1)`, which lies between the branches, where
+    no data is; a model of p(y | x) can sample both.
+
+    Attributes:
+        offset: a, each branch's distance from sin x.
+        weight_upper: w, the share of points on the upper branch.
+        std: s, the noise around each branch.
+        x_low, x_high: the range of x.
+    """
+
+    offset: float = 1.5
+    weight_upper: float = 0.7
+    std: float = 0.2
+    x_low: float = -3.0
+    x_high: float = 3.0
+
+    def __post_init__(self):
+        check_float("offset", self.offset, low=0.0, low_open=True)
+        check_float("weight_upper", self.weight_upper, low=0.0, high=1.0)
+        check_float("std", self.std, low=0.0, low_open=True)
+        check_float("x_low", self.x_low)
+        check_float("x_high", self.x_high)
+        if not self.x_high > self.x_low:
+            raise ValueError(f"x_high must be above x_low, got x_low={self.x_low}, x_high={self.x_high}")
+
+    def branches(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """The upper and lower branch, sin x + a and sin x - a, at each x."""
+        centre = np.sin(as_array("x", x).reshape(-1))
+        return centre + self.offset, centre - self.offset
+
+    def conditional_mean(self, x) -> np.ndarray:
+        r""":math:`\mathbb E[y \mid x] = \sin x + a(2w - 1)`, what squared error rewards, at each x."""
+        upper, lower = self.branches(x)
+        return self.weight_upper * upper + (1 - self.weight_upper) * lower
+
+    def conditional(self, x: float) -> GaussianMixture:
+        """The exact p(y | x) at one x, a two-component 1-D mixture."""
+        upper, lower = self.branches([check_float("x", x)])
+        return mixture_1d([upper[0], lower[0]], [self.std, self.std],
+                          [self.weight_upper, 1 - self.weight_upper], name=f"p(y | x = {x:g})")
+
+    def on_upper_branch(self, x, y) -> np.ndarray:
+        """True where y lies above sin x, the midpoint of the two branches."""
+        x = as_array("x", x).reshape(-1)
+        y = as_array("y", y).reshape(-1)
+        if len(y) != len(x):
+            raise ValueError(f"y must hold one value per x ({len(x)}), got {len(y)}")
+        return y > np.sin(x)
+
+    def distance_to_branch(self, x, y) -> np.ndarray:
+        """How far each y lies from the nearer branch at its x, in units of the noise std s."""
+        upper, lower = self.branches(x)
+        y = as_array("y", y).reshape(-1)
+        if len(y) != len(upper):
+            raise ValueError(f"y must hold one value per x ({len(upper)}), got {len(y)}")
+        return np.minimum(np.abs(y - upper), np.abs(y - lower)) / self.std
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` pairs as two float32 tensors x and y of shape (n, 1).
+
+        Args:
+            n: number of pairs, at least 1.
+            generator: a torch.Generator for reproducible draws (None uses the global one).
+        """
+        n = check_int("n", n, low=1)
+        check_generator(generator)
+        x = self.x_low + (self.x_high - self.x_low) * torch.rand(n, 1, generator=generator, dtype=torch.float64)
+        upper = torch.rand(n, 1, generator=generator, dtype=torch.float64) < self.weight_upper
+        noise = torch.randn(n, 1, generator=generator, dtype=torch.float64)
+        y = torch.sin(x) + torch.where(upper, self.offset, -self.offset) + self.std * noise
+        return x.float(), y.float()
+
+
+def two_branches(offset: float = 1.5, weight_upper: float = 0.7, std: float = 0.2) -> TwoBranches:
+    """Pairs (x, y) with two right answers for every x: y = sin x +/- offset, plus noise (see TwoBranches)."""
+    return TwoBranches(offset=offset, weight_upper=weight_upper, std=std)

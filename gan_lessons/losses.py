@@ -7,6 +7,8 @@ round to log(0) = -inf.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -202,3 +204,35 @@ def acgan_g_loss(d_fake_logits: torch.Tensor, fake_class_logits: torch.Tensor, f
     check_choice("kind", kind, GENERATOR_LOSSES)
     class_term = _class_loglik(fake_class_logits, fake_labels, "fake_class_logits", "fake_labels")
     return generator_loss(d_fake_logits, kind) - class_term
+
+
+# --- lesson 01: a model of p(y | x), fitted by maximum likelihood ------------------------------
+
+def mixture_nll(logits: torch.Tensor, means: torch.Tensor, log_stds: torch.Tensor,
+                y: torch.Tensor) -> torch.Tensor:
+    r"""The mean negative log-likelihood of targets y under one Gaussian mixture per row.
+
+    .. math:: L = -\frac1n \sum_{i=1}^n \log \sum_{k=1}^K \pi_k(x_i)\,
+              \mathcal N\big(y_i \mid \mu_k(x_i), \sigma_k(x_i)^2\big),
+              \qquad \pi(x_i) = \operatorname{softmax}(\text{logits}_i)
+
+    The loss of a mixture density network (Bishop 1994). Computed from log-weights and
+    log-densities with logsumexp, so a point far from every component gives a large
+    finite loss rather than log(0).
+
+    Args:
+        logits, means, log_stds: (n, K) the mixture of each row: weights before the softmax,
+            centres mu_k and log sigma_k.
+        y: (n,) or (n, 1) targets.
+    """
+    logits, means = as_tensor("logits", logits), as_tensor("means", means)
+    log_stds = as_tensor("log_stds", log_stds)
+    if logits.ndim != 2 or means.shape != logits.shape or log_stds.shape != logits.shape:
+        raise ValueError(f"logits, means and log_stds must all have shape (n, K), got {tuple(logits.shape)}, "
+                         f"{tuple(means.shape)} and {tuple(log_stds.shape)}")
+    y = as_tensor("y", y)
+    if y.numel() != logits.shape[0]:
+        raise ValueError(f"y must hold one target per row ({logits.shape[0]}), got shape {tuple(y.shape)}")
+    y = y.reshape(-1, 1).to(means.dtype)
+    log_normal = -0.5 * ((y - means) / log_stds.exp()) ** 2 - log_stds - 0.5 * math.log(2 * math.pi)
+    return -torch.logsumexp(torch.log_softmax(logits, dim=1) + log_normal, dim=1).mean()

@@ -467,3 +467,86 @@ class ConditionalMLPDiscriminator(MLPDiscriminator):
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_batch("x", x, self.config.in_dim, self.net[0].weight, flatten=True)
         return self.net(_with_labels(x.flatten(1), labels, self.n_classes)).squeeze(1)
+
+
+# --- lesson 01: one answer or many: a regression and a model of p(y | x) ----------------------
+
+@dataclass
+class RegressionConfig:
+    """An MLP from x to y: a regression (one output) or a mixture density network (3K outputs).
+
+    Attributes:
+        in_dim: size of the input x.
+        hidden_dims: widths of the hidden layers.
+        activation: hidden activation, one of ACTIVATIONS.
+        n_components: K, the mixture's components (the mixture density network only).
+    """
+
+    in_dim: int = 1
+    hidden_dims: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"
+    n_components: int = 2
+
+    def __post_init__(self):
+        check_int("in_dim", self.in_dim, low=1)
+        self.hidden_dims = _check_hidden(self.hidden_dims)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_int("n_components", self.n_components, low=1)
+
+
+class MLPRegressor(nn.Module):
+    """f(x): one prediction per input. Trained with squared error it learns E[y | x] (Bishop 1994)."""
+
+    def __init__(self, config: RegressionConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = _config(RegressionConfig, config, kwargs)
+        c = self.config
+        self.net = _mlp(c.in_dim, c.hidden_dims, 1, c.activation, 0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_batch("x", x, self.config.in_dim, self.net[0].weight)
+        return self.net(x)  # (B, 1)
+
+
+class MixtureDensityNetwork(nn.Module):
+    r"""p(y | x) as a Gaussian mixture whose weights, means and widths an MLP computes from x.
+
+    .. math:: p(y \mid x) = \sum_{k=1}^K \pi_k(x)\, \mathcal N\big(y \mid \mu_k(x), \sigma_k(x)^2\big)
+
+    Bishop 1994. Trained by maximum likelihood (``losses.mixture_nll``); it can sample
+    several answers y for one x, where a regression gives one.
+    """
+
+    def __init__(self, config: RegressionConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = _config(RegressionConfig, config, kwargs)
+        c = self.config
+        self.net = _mlp(c.in_dim, c.hidden_dims, 3 * c.n_components, c.activation, 0.2)
+        self.spread_means()
+
+    @torch.no_grad()
+    def spread_means(self) -> None:
+        """Start the K means spread evenly over [-1, 1]: components that start apart do not swap roles
+        part-way along x, which would leave a stretch where the mixture is broad and wrong."""
+        k = self.config.n_components
+        self.net[-1].bias[k:2 * k] = torch.linspace(-1.0, 1.0, k) if k > 1 else 0.0
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(logits, means, log_stds) of each row's mixture, each of shape (B, K)."""
+        check_batch("x", x, self.config.in_dim, self.net[0].weight)
+        return self.net(x).chunk(3, dim=1)  # 3 x (B, K)
+
+    def nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The mean negative log-likelihood of the targets ``y`` (B, 1) given ``x``."""
+        from .losses import mixture_nll
+
+        return mixture_nll(*self(x), y)
+
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One y ~ p(y | x) per row of ``x``, shape (B, 1): pick a component k ~ pi(x), then add its noise."""
+        check_generator(generator)
+        logits, means, log_stds = self(x)
+        k = torch.multinomial(torch.softmax(logits, dim=1).cpu(), 1, generator=generator).to(x.device)  # (B, 1)
+        noise = torch.randn(len(x), 1, generator=generator).to(x.device)
+        return means.gather(1, k) + log_stds.exp().gather(1, k) * noise

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator
 
 from .checks import as_array, check_callable, check_keys, check_range, describe
 from .utils import check_choice, check_float, check_int
@@ -287,14 +288,15 @@ def plot_decision_surface(prob_fn, x, y, ax=None, title: str | None = None):
     ax = get_ax(ax)
     gx, gy, pts = _grid_2d(x)
     p = _curve("prob_fn's output", prob_fn(pts), gx.size).reshape(gx.shape)
-    ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    shades = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    ax.figure.colorbar(shades, ax=ax, label=r"$p(y = 1 \mid x)$", ticks=[0, 0.25, 0.5, 0.75, 1])
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.5)
     _scatter_classes(x, y, ax)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)  # below, off the data
     return ax.figure
 
 
@@ -322,7 +324,7 @@ def plot_class_conditional(model, x, y, ax=None, n_new: int = 150, seed: int = 0
     ax.set_ylabel("$x_2$")
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower right", ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)  # below, off the data
     return ax.figure
 
 
@@ -342,8 +344,74 @@ def plot_noise_map(u, x, ax=None, xlabel: str = "noise $u$", ylabel: str = "samp
     ax.scatter(u[:k], x[:k], s=6, color=COLORS["data"], alpha=0.4, label="(noise, sample) pairs")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="upper left")
+    # Right of the jump between modes, below the curve: empty for any two-mode map.
+    ax.legend(loc="center right")
     return ax.figure
+
+
+def plot_many_answers(pairs, x, y, predict, sample, x_slice: float = 1.0, axes=None, n_slice: int = 4000):
+    """One answer against many: a regression trained with squared error and a model of p(y | x),
+    on pairs with two right answers for every x (``distributions.TwoBranches``).
+
+    Left: the data, the regression's prediction and the conditional mean E[y | x]. Middle: the
+    model's samples, one y for each of the data's x. Right: at one x, the exact p(y | x), a
+    histogram of the model's samples and the regression's single answer.
+
+    Args:
+        pairs: the ``TwoBranches`` the data came from.
+        x, y: (n, 1) the data.
+        predict: the regression, a function from (m, 1) x to (m, 1) predictions (a tensor function).
+        sample: the model's sampler, a function from (m, 1) x to (m, 1) samples of y.
+        x_slice: the x of the right-hand panel.
+        n_slice: how many samples the right-hand histogram draws at ``x_slice``.
+    """
+    check_callable("predict", predict, "a function from (m, 1) x to (m, 1) predictions")
+    check_callable("sample", sample, "a function from (m, 1) x to (m, 1) samples of y")
+    x_slice, n_slice = check_float("x_slice", x_slice), check_int("n_slice", n_slice, low=1)
+    xs, ys = _curve("x", x), _curve("y", y, None)
+    if len(ys) != len(xs):
+        raise ValueError(f"y must hold one value per x ({len(xs)}), got {len(ys)}")
+    ax_fit, ax_samples, ax_slice = get_axes(axes, ncols=3, figsize=(13.0, 4.2))
+    grid = torch.linspace(pairs.x_low, pairs.x_high, 300)[:, None]
+    with torch.no_grad():
+        prediction = _curve("predict's output", predict(grid), len(grid))
+        y_model = _curve("sample's output", sample(torch.as_tensor(xs, dtype=torch.float32)[:, None]), len(xs))
+        at_slice = _curve("sample's output", sample(torch.full((n_slice, 1), x_slice)), n_slice)
+    g = grid.numpy().ravel()
+    lo, hi = min(ys.min(), y_model.min()), max(ys.max(), y_model.max())
+    for ax in (ax_fit, ax_samples):
+        ax.scatter(xs, ys, s=5, color=COLORS["data"], alpha=0.25 if ax is ax_fit else 0.12, lw=0, label="data")
+        ax.axvline(x_slice, color="0.3", ls=":", lw=1)
+        ax.set_xlim(pairs.x_low, pairs.x_high)
+        ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+        ax.set_xlabel("input $x$")
+        ax.set_ylabel("answer $y$")
+    ax_fit.plot(g, prediction, color=COLORS["discriminator"], lw=2.5, label="regression (squared error)")
+    ax_fit.plot(g, pairs.conditional_mean(g), color="k", ls="--", lw=1.2, label=r"$\mathbb{E}[y \mid x]$")
+    ax_fit.set_title("squared error: one answer per $x$")
+    ax_samples.scatter(xs, y_model, s=5, color=COLORS["generator"], alpha=0.35, lw=0, label="model samples")
+    ax_samples.set_title(r"a model of $p(y \mid x)$: many answers")
+
+    exact = pairs.conditional(x_slice)
+    upper, lower = pairs.branches([x_slice])
+    y_grid = np.linspace(lower[0] - 5 * pairs.std, upper[0] + 5 * pairs.std, 400)
+    ax_slice.hist(at_slice, bins=60, range=(y_grid[0], y_grid[-1]), density=True, color=COLORS["generator"],
+                  alpha=0.5, label="model samples")
+    density = exact.density(y_grid)
+    ax_slice.plot(y_grid, density, color=COLORS["data"], lw=2, label=rf"exact $p(y \mid x = {x_slice:g})$")
+    ax_slice.axvline(prediction[np.abs(g - x_slice).argmin()], color=COLORS["discriminator"], lw=2.5,
+                     label="regression's answer")
+    ax_slice.set_xlim(y_grid[0], y_grid[-1])
+    ax_slice.set_ylim(0, 1.15 * max(density.max(), np.histogram(at_slice, bins=60, range=(y_grid[0], y_grid[-1]),
+                                                                 density=True)[0].max()))
+    ax_slice.set_xlabel("answer $y$")
+    ax_slice.set_ylabel("density")
+    ax_slice.set_title(f"the answers at $x = {x_slice:g}$")
+    for ax in (ax_fit, ax_samples, ax_slice):
+        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False, markerscale=3)
+        for handle in legend.legend_handles:
+            handle.set_alpha(1)  # faint points on the plot, clear markers in the legend
+    return ax_fit.figure
 
 
 # --- lesson 06: mode collapse -----------------------------------------------------------------
@@ -472,6 +540,7 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
 
     Left: the sample's histogram, the true density (if ``dist``) and the model. Right: the
     mean log-likelihood (1/n) log L over (mu, sigma), its maximum (star) and (mu, sigma) (dot).
+    The colour bar covers the top 3 nats; the lowest band holds everything further down.
     """
     from .distributions import gaussian_1d
     from .theory import gaussian_log_likelihood, gaussian_mle
@@ -499,8 +568,10 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
     surface = gaussian_log_likelihood(x, mus[None, :], sigmas[:, None]) / x.size  # (sigma, mu)
     top = surface.max()
     # bands of 1/4 nat over the top 3 nats: readable, and a small image in a saved notebook
-    ax_surface.contourf(mus, sigmas, np.clip(surface, top - 3, top), levels=np.linspace(top - 3, top, 13),
-                        cmap="viridis", gid="surface")
+    bands = ax_surface.contourf(mus, sigmas, np.clip(surface, top - 3, top), levels=np.linspace(top - 3, top, 13),
+                                cmap="viridis", gid="surface")
+    ax_fit.figure.colorbar(bands, ax=ax_surface, label=r"$\frac{1}{n}\log L$ (nats)",
+                           ticks=np.linspace(top - 3, top, 7), format="%.2f")
     ax_surface.plot(*gaussian_mle(x), marker="*", ms=14, color="gold", mec="k", ls="", label="maximum")
     ax_surface.plot([mu], [sigma], marker="o", ms=8, color=COLORS["generator"], mec="white", ls="",
                     label=r"$(\mu, \sigma)$", gid="current")
@@ -508,8 +579,8 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
     ax_surface.set_ylim(s_lo, s_hi)
     ax_surface.set_xlabel(r"$\mu$")
     ax_surface.set_ylabel(r"$\sigma$")
-    ax_surface.set_title(r"mean log-likelihood $\frac{1}{n}\log L(\mu, \sigma)$")
-    ax_surface.legend(loc="upper right")
+    ax_surface.set_title(r"the surface $\frac{1}{n}\log L(\mu, \sigma)$")
+    ax_surface.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below, off the surface
     return ax_fit.figure
 
 
@@ -537,14 +608,45 @@ def plot_gaussian_fits(dist, fits: dict, ax=None):
     return ax.figure
 
 
-def plot_bilinear_game(paths: dict, axes=None, lim: float = 3.0, max_radius: float = 1e3):
+def bilinear_limits(paths: dict) -> tuple[float, tuple[float, float]]:
+    """Axes that fit gradient paths of ``plot_bilinear_game``: the plane's half-width and the
+    distance panel's (bottom, top), with room above the curves for the legend.
+
+    The plane shows at most ten times the start's distance from (0, 0), so a path that flies
+    apart still shows its first turns; non-finite points (a path overflowed to inf) are ignored.
+    """
+    points = np.concatenate([_np(p).reshape(-1, 2) for p in paths.values()])
+    start = float(np.hypot(*_np(next(iter(paths.values())))[0]))
+    with np.errstate(over="ignore", invalid="ignore"):  # near-overflowing points give inf here: dropped
+        radius = np.hypot(points[:, 0], points[:, 1])
+    radius = radius[np.isfinite(radius)]
+    if not len(radius):
+        radius = np.array([max(start, 1.0)])
+    reach = min(float(radius.max()), 10 * start) if start > 0 else float(radius.max())
+    lim = 1.15 * max(reach, 1e-3)
+    low = max(float(radius.min()) / 2, 1e-300)
+    return lim, (low, min(max(4 * float(radius.max()), 2 * low), 1e300))
+
+
+def set_log_limits(ax, low: float, top: float) -> None:
+    """Set a log-scale y axis to (low, top), labelling 1, 2 and 5 of each decade when it spans few decades."""
+    ax.set_ylim(low, top)
+    if top / low < 300:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    else:  # many decades: matplotlib's own choice of decades
+        ax.yaxis.set_major_locator(LogLocator(base=10))
+        ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+
+
+def plot_bilinear_game(paths: dict, axes=None, lim: float | None = None, max_radius: float | None = None):
     r"""Gradient play on :math:`\min_x \max_y xy`: the paths in the (x, y) plane (left) and their
     distance from the equilibrium (0, 0) against the round (right, log scale).
 
     Args:
         paths: a label -> (num_rounds + 1, 2) array, e.g. from ``theory.bilinear_game``.
-        lim: the left panel shows [-lim, lim]^2.
-        max_radius: the right panel's top.
+        lim: the left panel shows [-lim, lim]^2; default: fit the paths (``bilinear_limits``).
+        max_radius: the right panel's top; default: fit the paths, with room for the legend.
     """
     if not isinstance(paths, dict) or not paths:
         raise ValueError(f"paths must be a dict of label -> (num_rounds + 1, 2) path, got {describe(paths)}")
@@ -552,8 +654,9 @@ def plot_bilinear_game(paths: dict, axes=None, lim: float = 3.0, max_radius: flo
         path = as_array(f"paths[{label!r}]", path, ndim=2, finite=False)  # a diverging path may reach inf
         if path.shape[1] != 2:
             raise ValueError(f"paths[{label!r}] must have shape (num_rounds + 1, 2), got {path.shape}")
-    lim = check_float("lim", lim, low=0.0, low_open=True)
-    max_radius = check_float("max_radius", max_radius, low=0.0, low_open=True)
+    fit_lim, (low, top) = bilinear_limits(paths)
+    lim = fit_lim if lim is None else check_float("lim", lim, low=0.0, low_open=True)
+    top = top if max_radius is None else check_float("max_radius", max_radius, low=0.0, low_open=True)
     ax_plane, ax_radius = get_axes(axes)
     colors = (COLORS["discriminator"], COLORS["generator"], COLORS["data"], "#9467bd")
     for (label, path), color in zip(paths.items(), colors):
@@ -570,12 +673,14 @@ def plot_bilinear_game(paths: dict, axes=None, lim: float = 3.0, max_radius: flo
     ax_plane.set_aspect("equal")
     ax_plane.set_xlabel("x (the minimiser, like G)")
     ax_plane.set_ylabel("y (the maximiser, like D)")
-    ax_plane.legend(loc="upper right", fontsize="x-small")
+    ax_plane.set_title("the players' path in the (x, y) plane")
+    ax_plane.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="x-small")  # beside the plane
     ax_radius.set_xlim(0, max(len(_np(p)) - 1 for p in paths.values()))
-    ax_radius.set_ylim(max(1e-3, np.hypot(*first) / 10), max_radius)
+    set_log_limits(ax_radius, min(low, top / 2), top)
     ax_radius.set_xlabel("round")
     ax_radius.set_ylabel("distance from (0, 0)")
-    ax_radius.legend(loc="upper left")
+    ax_radius.set_title("distance from the equilibrium")
+    ax_radius.legend(loc="upper left", ncol=2)  # in the room left above the curves
     return ax_plane.figure
 
 
@@ -591,16 +696,23 @@ def plot_generator_gradients(ax=None):
                                ("nonsaturating", r"non-saturating $-\log D(G(z))$", COLORS["generator"])):
         ax.plot(d_fake, np.abs(generator_logit_gradient(logits, kind)), color=color, lw=2, label=label)
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.6)  # the gradients stay at or below 1: the band above holds the legend
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel("$D(G(z))$")
     ax.set_ylabel(r"$|\partial L_G / \partial a|$, $a$ = D's logit")
-    ax.legend(loc="center right")
+    ax.set_title("the generator's gradient against $D(G(z))$")
+    ax.legend(loc="upper center")
     return ax.figure
 
 
-def plot_optimal_discriminator(x, p_data, p_g, d_learned=None, ax=None):
+# Plots of densities with D on a second axis leave this much room above the data for their legend.
+DENSITY_HEADROOM = 1.5
+
+
+def plot_optimal_discriminator(x, p_data, p_g, d_learned=None, ax=None, title: str | None = None):
     """Two densities on a grid ``x``, the optimal discriminator D* = p_data / (p_data + p_g)
-    on a second axis (0 to 1), and optionally a learned D on the same axis."""
+    on a second axis (0 to 1), and optionally a learned D on the same axis; the legend sits
+    in the room above both (``DENSITY_HEADROOM``)."""
     from .theory import optimal_discriminator
 
     x = _curve("x", x)
@@ -610,30 +722,37 @@ def plot_optimal_discriminator(x, p_data, p_g, d_learned=None, ax=None):
     ax = get_ax(ax)
     ax.plot(x, p_data, color=COLORS["data"], lw=2, label="$p_{data}$")
     ax.plot(x, p_g, color=COLORS["generator"], lw=2, label="$p_g$", gid="p_g")
-    ax.set_ylim(0, 1.15 * max(p_data.max(), p_g.max()))
+    ax.set_ylim(0, DENSITY_HEADROOM * max(p_data.max(), p_g.max()))
     ax.set_xlabel("x")
     ax.set_ylabel("density")
+    if title is not None:
+        ax.set_title(title)
     ax_d = ax.twinx()
     ax_d.grid(False)
-    ax_d.axhline(0.5, color=COLORS["optimal"], ls=":", lw=1)
+    ax_d.axhline(0.5, color=COLORS["optimal"], ls=":", lw=1, label="$D = 1/2$")
     ax_d.plot(x, optimal_discriminator(p_data, p_g), color=COLORS["discriminator"], lw=2, ls="--",
               label="$D^*(x)$", gid="d_star")
     if d_learned is not None:
         ax_d.plot(x, _np(d_learned), color="k", lw=1.5, label="learned $D(x)$", gid="d_learned")
-    ax_d.set_ylim(-0.02, 1.02)
+    ax_d.set_ylim(-0.02, DENSITY_HEADROOM)
+    ax_d.set_yticks(np.linspace(0, 1, 5))
     ax_d.set_ylabel("D(x)")
     lines = ax.get_lines() + [a for a in ax_d.get_lines() if not a.get_label().startswith("_")]
-    ax.legend(lines, [a.get_label() for a in lines], loc="best")
+    ax.legend(lines, [a.get_label() for a in lines], loc="upper center", ncol=3)
     return ax.figure
 
 
-def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$", jsd=False):
+def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$", jsd=False,
+                title: str | None = None):
     r"""C(G) = max_D V(D, G) against a parameter of p_g, its floor -log 4, and the current value.
+
+    C(G) = -log 4 + 2 JSD is at most 0, so the band above 0 holds the legend.
 
     Args:
         params, c_values: the curve, e.g. C(G) for a range of p_g's means.
         current: (param, C) marked with a dot, or None.
         jsd: also label the right axis with JSD = (C(G) + log 4) / 2.
+        title: the panel's title, or None.
     """
     params = _curve("params", params)
     c_values = _curve("c_values", c_values, len(params))
@@ -650,13 +769,17 @@ def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$
     if current is not None:
         ax.plot(*current, marker="o", ms=9, color=COLORS["generator"], mec="white", ls="", gid="current")
     ax.set_xlim(np.min(_np(params)), np.max(_np(params)))
-    ax.set_ylim(-np.log(4) - 0.05, 0.05)
+    ax.set_ylim(-np.log(4) - 0.05, 0.45)
+    ax.set_yticks(np.arange(-1.4, 0.01, 0.2))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("$C(G)$")
+    if title is not None:
+        ax.set_title(title)
     if jsd:
         right = ax.secondary_yaxis("right", functions=(lambda c: (c + np.log(4)) / 2, lambda j: 2 * j - np.log(4)))
+        right.set_yticks(np.arange(0.0, 0.61, 0.1))
         right.set_ylabel("JSD$(p_{data} \\| p_g)$")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", ncol=2)
     return ax.figure
 
 

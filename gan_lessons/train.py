@@ -445,3 +445,51 @@ class GANTrainer:
         if bar is not None:
             bar.close()
         return self.history
+
+
+# --- lesson 01: fitting a model of y given x (a regression, or a model of p(y | x)) -------------
+
+def fit_conditional(model: nn.Module, pairs, loss_fn: Callable, num_steps: int, lr: float = 3e-3,
+                    batch_size: int = 256, seed: int = 0) -> list[float]:
+    """Fit ``model`` to pairs (x, y) by Adam on ``loss_fn(model, x, y)``; returns the loss of every step.
+
+    Each step draws a fresh minibatch from ``pairs.sample(batch_size, generator)``. The learning
+    rate decays from ``lr`` to 0 along a cosine, which averages out the minibatch noise at the
+    end, so the fit settles where the loss's expectation is smallest.
+
+    Args:
+        model: the network, e.g. ``models.MLPRegressor`` or ``models.MixtureDensityNetwork``.
+        pairs: data with ``sample(n, generator) -> (x, y)``, e.g. ``distributions.two_branches()``.
+        loss_fn: ``loss_fn(model, x, y)`` -> a scalar tensor to minimise.
+        num_steps: Adam steps, at least 1.
+        lr: the starting learning rate.
+        batch_size: pairs per step.
+        seed: seeds the minibatches.
+    """
+    check_module("model", model)
+    if not callable(getattr(pairs, "sample", None)):
+        raise ValueError(f"pairs must have a sample(n, generator) -> (x, y) method, got {describe(pairs)}")
+    check_callable("loss_fn", loss_fn, "a function loss_fn(model, x, y) returning a scalar tensor")
+    num_steps, batch_size = check_int("num_steps", num_steps, low=1), check_int("batch_size", batch_size, low=1)
+    lr, seed = check_float("lr", lr, low=0.0, low_open=True), check_int("seed", seed, low=0)
+    weight = next(model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, num_steps)
+    batches = make_generator(seed)
+    small = weight.device.type == "cpu" and sum(p.numel() for p in model.parameters()) <= SINGLE_THREAD_MAX_PARAMS
+    n_threads = torch.get_num_threads()
+    losses = []
+    try:
+        if small:
+            torch.set_num_threads(1)  # see SINGLE_THREAD_MAX_PARAMS
+        for _ in range(num_steps):
+            x, y = (t.to(weight.device) for t in pairs.sample(batch_size, generator=batches))
+            loss = loss_fn(model, x, y)
+            losses.append(check_finite(f"the loss at step {len(losses) + 1}", loss.item()))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            schedule.step()
+    finally:
+        torch.set_num_threads(n_threads)
+    return losses

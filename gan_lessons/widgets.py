@@ -145,6 +145,7 @@ def draw_noise_map(axes, u, separation: float, weight_right: float, spread: floa
         ax.clear()
     plots.plot_noise_map(u, mix.icdf(u), ax=axes[0], curve=(grid, mix.icdf(grid)))
     plots.plot_density_vs_samples(mix, mix.icdf(u), ax=axes[1], label="$F^{-1}(u)$")
+    axes[1].set_ylim(0, 1.3 * axes[1].get_ylim()[1])  # room for the legend above the tallest bar
     axes[0].set_title("the map from noise to samples")
     axes[1].set_title("the samples against the mixture's density")
     return mix
@@ -240,13 +241,24 @@ def compute_bilinear_paths(lr: float, num_rounds: int, x_steps: int = 1, y_steps
             for mode in theory.BILINEAR_MODES}
 
 
-def draw_bilinear(fig, paths: dict[str, np.ndarray]) -> None:
-    """Move the paths and distance curves of a ``plots.plot_bilinear_game`` figure."""
+def draw_bilinear(fig, paths: dict[str, np.ndarray]) -> bool:
+    """Move the paths and distance curves of a ``plots.plot_bilinear_game`` figure and refit its axes.
+
+    Returns True when an axis changed (the caller then redraws the whole figure).
+    """
     for label, path in paths.items():
-        plots.find_artist(fig, f"path:{label}").set_data(path[:, 0], path[:, 1])
+        line = plots.find_artist(fig, f"path:{label}")
+        line.set_data(path[:, 0], path[:, 1])
         radius = plots.find_artist(fig, f"radius:{label}")
         radius.set_data(np.arange(len(path)), np.hypot(path[:, 0], path[:, 1]))
-    radius.axes.set_xlim(0, max(len(p) for p in paths.values()) - 1)
+    lim, (low, top) = plots.bilinear_limits(paths)
+    limits = ((0, max(len(p) for p in paths.values()) - 1), (min(low, top / 2), top), (-lim, lim))
+    before = (radius.axes.get_xlim(), radius.axes.get_ylim(), line.axes.get_xlim())
+    radius.axes.set_xlim(*limits[0])
+    plots.set_log_limits(radius.axes, *limits[1])
+    line.axes.set_xlim(*limits[2])
+    line.axes.set_ylim(*limits[2])
+    return not np.allclose(np.ravel(before), np.ravel(limits))
 
 
 class BilinearGamePanel(_Panel):
@@ -268,10 +280,9 @@ class BilinearGamePanel(_Panel):
 
     def update(self) -> None:
         lr, kx, ky = self.lr.value, self.x_steps.value, self.y_steps.value
-        if len(self.paths["alternating"]) != self.num_rounds.value + 1:
-            self.redraw_all()  # the distance panel's x axis changes
         self.paths = compute_bilinear_paths(lr, self.num_rounds.value, kx, ky, self.start)
-        draw_bilinear(self.figure, self.paths)
+        if draw_bilinear(self.figure, self.paths):
+            self.redraw_all()  # the axes were refitted to the new paths
         product = (kx * lr) * (ky * lr)
         ends = ", ".join(f"{m}: {np.hypot(*p[-1]):.3g}" for m, p in self.paths.items())
         verdict = "circles it" if product < 4 else "is thrown out too"
@@ -333,7 +344,8 @@ class OptimalDiscriminatorPanel(_Panel):
         self._curve_sigma = sigma_g
         fig, (ax_d, ax_c) = _figure()
         view = compute_discriminator_view(self.x, self.p_data, mu_g, sigma_g)
-        plots.plot_optimal_discriminator(self.x, self.p_data, view["p_g"], ax=ax_d)
+        plots.plot_optimal_discriminator(self.x, self.p_data, view["p_g"], ax=ax_d,
+                                         title="$p_g$ against $p_{data}$, and $D^*$")
         ax_d.set_xlim(lo - 3, hi + 3)
         plots.plot_c_of_g(self.mus, compute_c_of_g_curve(self.x, self.p_data, self.mus, sigma_g),
                           current=(mu_g, view["c"]), ax=ax_c, jsd=True)
@@ -346,7 +358,8 @@ class OptimalDiscriminatorPanel(_Panel):
         if sigma_g != self._curve_sigma:  # the C(G) curve and p_g's height depend on sigma_g only
             curve = compute_c_of_g_curve(self.x, self.p_data, self.mus, sigma_g)
             plots.find_artist(self.figure, "c_curve").set_ydata(curve)
-            self.ax_d.set_ylim(0, 1.15 * max(self.p_data.max(), 1 / (sigma_g * np.sqrt(2 * np.pi))))
+            self.ax_d.set_ylim(0, plots.DENSITY_HEADROOM * max(self.p_data.max(),
+                                                               1 / (sigma_g * np.sqrt(2 * np.pi))))
             self._curve_sigma = sigma_g
             self.redraw_all()
         self.view = compute_discriminator_view(self.x, self.p_data, mu_g, sigma_g)

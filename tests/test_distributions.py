@@ -132,3 +132,41 @@ def test_empirical_distribution_accepts_read_only_arrays_without_warning(recwarn
     e = dists.EmpiricalDistribution(ring.centres)  # read-only numpy array
     assert e.sample(10).shape == (10, 2)
     assert not [w for w in recwarn if "not writable" in str(w.message)]
+
+
+# --- TwoBranches: two right answers for every x (lesson 01) --------------------------------------
+
+def test_two_branches_conditional_is_the_stated_mixture_and_its_mean_the_integral():
+    pairs = dists.two_branches(offset=1.5, weight_upper=0.7, std=0.2)
+    for x in (-2.0, 0.3, 1.0):
+        cond = pairs.conditional(x)
+        y = np.linspace(-4, 4, 33)
+        by_scipy = 0.7 * stats.norm(np.sin(x) + 1.5, 0.2).pdf(y) + 0.3 * stats.norm(np.sin(x) - 1.5, 0.2).pdf(y)
+        np.testing.assert_allclose(cond.density(y), by_scipy, rtol=1e-10)
+        mean, _ = integrate.quad(lambda t: t * cond.density([t])[0], -6, 6, points=[np.sin(x) - 1.5, np.sin(x) + 1.5])
+        assert pairs.conditional_mean([x])[0] == pytest.approx(mean, abs=1e-8)
+
+
+def test_two_branches_samples_follow_the_branches_in_proportion():
+    pairs = dists.two_branches(offset=1.5, weight_upper=0.7, std=0.2)
+    x, y = pairs.sample(40_000, generator=torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (40_000, 1) and x.dtype == torch.float32
+    assert float(x.min()) >= -3.0 and float(x.max()) <= 3.0
+    assert stats.kstest(x.numpy().ravel(), stats.uniform(-3, 6).cdf).pvalue > 0.01
+    upper = pairs.on_upper_branch(x, y)
+    assert upper.mean() == pytest.approx(0.7, abs=0.01)
+    residual = y.numpy().ravel() - np.sin(x.numpy().ravel()) - np.where(upper, 1.5, -1.5)
+    assert residual.std() == pytest.approx(0.2, rel=0.02)
+    # |y - branch| / s is the absolute value of a standard normal: P(<= 3) = erf(3 / sqrt 2)
+    assert (pairs.distance_to_branch(x, y) <= 3).mean() == pytest.approx(0.9973, abs=0.002)
+
+
+@pytest.mark.parametrize("kwargs, name", [({"offset": 0.0}, "offset"), ({"weight_upper": 1.5}, "weight_upper"),
+                                          ({"std": -1.0}, "std")])
+def test_two_branches_bad_parameters_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        dists.two_branches(**kwargs)
+    with pytest.raises(ValueError, match="x_high"):
+        dists.TwoBranches(x_low=1.0, x_high=0.0)
+    with pytest.raises(ValueError, match="one value per x"):
+        dists.two_branches().distance_to_branch(np.zeros(3), np.zeros(2))

@@ -147,3 +147,26 @@ def test_acgan_losses_reject_bad_shapes_and_labels():
         losses.acgan_g_loss(torch.zeros(4), c, torch.zeros(4))
     with pytest.raises(ValueError, match="kind"):
         losses.acgan_g_loss(torch.zeros(4), c, y, kind="hinge")
+
+
+def test_mixture_nll_matches_the_mixture_density_written_by_hand():
+    from scipy import stats
+
+    gen = torch.Generator().manual_seed(0)
+    logits, means = torch.randn(20, 3, generator=gen, dtype=torch.float64), torch.randn(20, 3, generator=gen, dtype=torch.float64)
+    log_stds, y = 0.3 * torch.randn(20, 3, generator=gen, dtype=torch.float64), torch.randn(20, 1, generator=gen, dtype=torch.float64)
+    w = torch.softmax(logits, 1).numpy()
+    density = (w * stats.norm(means.numpy(), log_stds.exp().numpy()).pdf(y.numpy())).sum(1)
+    assert losses.mixture_nll(logits, means, log_stds, y).item() == pytest.approx(-math.log(density.prod()) / 20, rel=1e-12)
+    # one component is a Gaussian's negative log-likelihood
+    one = losses.mixture_nll(torch.zeros(20, 1), means[:, :1], log_stds[:, :1], y.ravel())
+    assert one.item() == pytest.approx(-stats.norm(means[:, 0].numpy(), log_stds[:, 0].exp().numpy()).logpdf(y.ravel().numpy()).mean(), rel=1e-6)
+
+
+def test_mixture_nll_stays_finite_far_from_every_component_and_checks_shapes():
+    far = losses.mixture_nll(torch.zeros(1, 2), torch.zeros(1, 2), torch.full((1, 2), -3.0), torch.tensor([[50.0]]))
+    assert math.isfinite(far.item()) and far.item() > 1e5
+    with pytest.raises(ValueError, match=r"shape \(n, K\)"):
+        losses.mixture_nll(torch.zeros(4, 2), torch.zeros(4, 3), torch.zeros(4, 2), torch.zeros(4))
+    with pytest.raises(ValueError, match="one target per row"):
+        losses.mixture_nll(torch.zeros(4, 2), torch.zeros(4, 2), torch.zeros(4, 2), torch.zeros(3))

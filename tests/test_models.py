@@ -140,3 +140,30 @@ def test_acgan_discriminator_returns_source_and_class_logits():
     assert logit.shape == (3,) and class_logits.shape == (3, 10)
     Gc = models.ConvGenerator(latent_dim=8, g_width=16, n_classes=10)
     assert Gc(torch.randn(3, 8), torch.tensor([0, 5, 9])).shape == (3, 1, 28, 28)
+
+
+def test_mixture_density_network_samples_its_own_mixture():
+    mdn = models.MixtureDensityNetwork(hidden_dims=(8,), n_components=2)
+    assert torch.allclose(mdn.net[-1].bias[2:4], torch.tensor([-1.0, 1.0]))  # the means start apart
+    with torch.no_grad():  # a network that ignores x: weights 0.25 / 0.75, means -3 / 2, stds 0.5 / 0.1
+        mdn.net[-1].weight.zero_()
+        mdn.net[-1].bias.copy_(torch.tensor([np.log(0.25), np.log(0.75), -3.0, 2.0, np.log(0.5), np.log(0.1)]))
+    x = torch.zeros(40_000, 1)
+    logits, means, log_stds = mdn(x)
+    assert logits.shape == means.shape == log_stds.shape == (40_000, 2)
+    y = mdn.sample(x, torch.Generator().manual_seed(0)).numpy().ravel()
+    assert (y < 0).mean() == pytest.approx(0.25, abs=0.01)
+    assert y[y < 0].mean() == pytest.approx(-3.0, abs=0.02) and y[y < 0].std() == pytest.approx(0.5, rel=0.03)
+    assert y[y > 0].std() == pytest.approx(0.1, rel=0.03)
+    mixture = 0.25 * stats.norm(-3, 0.5).pdf(np.array([-3.0, 2.0])) + 0.75 * stats.norm(2, 0.1).pdf(np.array([-3.0, 2.0]))
+    nll = mdn.nll(torch.zeros(2, 1), torch.tensor([[-3.0], [2.0]])).item()
+    assert nll == pytest.approx(-np.log(mixture).mean(), rel=1e-5)
+
+
+def test_regressor_gives_one_prediction_per_row_and_checks_its_input():
+    f = models.MLPRegressor(hidden_dims=(8, 8))
+    assert f(torch.zeros(5, 1)).shape == (5, 1)
+    with pytest.raises(ValueError, match=r"shape \(B, 1\)"):
+        f(torch.zeros(5))
+    with pytest.raises(ValueError, match="n_components"):
+        models.MixtureDensityNetwork(n_components=0)

@@ -75,3 +75,20 @@ def test_taxonomy_highlights_gans():
     texts = {t.get_text(): t for t in fig.axes[0].texts}
     assert "Direct\n(GAN)" in texts and texts["Direct\n(GAN)"].get_fontweight() == "bold"
     assert any("VAE" in t for t in texts)
+
+
+def test_many_answers_draws_the_regression_the_conditional_mean_and_the_exact_slice():
+    from gan_lessons import models
+
+    pairs = distributions.two_branches()
+    x, y = pairs.sample(300, generator=torch.Generator().manual_seed(0))
+    f, mdn = models.MLPRegressor(hidden_dims=(4,)), models.MixtureDensityNetwork(hidden_dims=(4,))
+    fig = plots.plot_many_answers(pairs, x, y, f, lambda x_: mdn.sample(x_), x_slice=1.0)
+    assert len(fig.axes) == 3 and len({ax.get_title() for ax in fig.axes}) == 3
+    mean_line = fig.axes[0].lines[-1]
+    np.testing.assert_allclose(mean_line.get_ydata(), pairs.conditional_mean(mean_line.get_xdata()), rtol=1e-12)
+    exact = fig.axes[2].lines[0]
+    np.testing.assert_allclose(exact.get_ydata(), pairs.conditional(1.0).density(exact.get_xdata()), rtol=1e-12)
+    assert fig.axes[2].get_ylim()[1] >= exact.get_ydata().max()  # not clipped at the top
+    with pytest.raises(ValueError, match="predict"):
+        plots.plot_many_answers(pairs, x, y, 3, lambda x_: x_)

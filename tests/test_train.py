@@ -163,3 +163,33 @@ def test_unknown_setting_and_bad_train_arguments():
         tr.train(-1)
     with pytest.raises(ValueError, match="every"):
         tr.train(5, every=0)
+
+
+def test_fit_conditional_squared_error_learns_the_conditional_mean_and_likelihood_both_branches():
+    import numpy as np
+
+    pairs = distributions.two_branches()
+    torch.manual_seed(0)
+    f, mdn = models.MLPRegressor(hidden_dims=(32, 32)), models.MixtureDensityNetwork(hidden_dims=(32, 32))
+    n_threads = torch.get_num_threads()
+    losses = train.fit_conditional(f, pairs, lambda m, x, y: ((m(x) - y) ** 2).mean(), 600, seed=0)
+    assert len(losses) == 600 and torch.get_num_threads() == n_threads
+    train.fit_conditional(mdn, pairs, lambda m, x, y: m.nll(x, y), 600, seed=0)
+    grid = torch.linspace(-2.5, 2.5, 51)[:, None]
+    with torch.no_grad():
+        prediction = f(grid).numpy().ravel()
+    # E[y | x] = sin x + 1.5 (2 * 0.7 - 1): the average of the two answers, on neither branch
+    assert np.abs(prediction - pairs.conditional_mean(grid)).max() < 0.2
+    x, _ = pairs.sample(5000, generator=torch.Generator().manual_seed(1))
+    y = mdn.sample(x, torch.Generator().manual_seed(2))
+    assert pairs.on_upper_branch(x, y).mean() == pytest.approx(0.7, abs=0.05)
+
+
+def test_fit_conditional_rejects_bad_arguments_and_a_non_finite_loss():
+    f, pairs = models.MLPRegressor(hidden_dims=(4,)), distributions.two_branches()
+    with pytest.raises(ValueError, match="pairs"):
+        train.fit_conditional(f, object(), lambda m, x, y: m(x).mean(), 1)
+    with pytest.raises(ValueError, match="num_steps"):
+        train.fit_conditional(f, pairs, lambda m, x, y: m(x).mean(), 0)
+    with pytest.raises(train.TrainingDiverged, match="step 1"):
+        train.fit_conditional(f, pairs, lambda m, x, y: m(x).mean() * float("nan"), 3)

@@ -52,6 +52,63 @@ def test_plot_optimal_discriminator_draws_d_star():
         plots.find_artist(fig, "nothing")
 
 
+def _points_under_legend(ax, legend):
+    """How many plotted points of ``ax`` (and of any twin sharing its x axis) the legend covers, on screen."""
+    fig = ax.figure
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    axes = [a for a in fig.axes if a.bbox.bounds == ax.bbox.bounds]
+    covered = 0
+    for a in axes:
+        for line in a.get_lines():
+            xy = np.column_stack(line.get_data()).astype(float)
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            if len(xy):
+                on_screen = a.transData.transform(xy)
+                covered += int(np.sum((on_screen[:, 0] >= box.x0) & (on_screen[:, 0] <= box.x1)
+                                      & (on_screen[:, 1] >= box.y0) & (on_screen[:, 1] <= box.y1)))
+    return covered
+
+
+def test_lesson_03_and_04_figures_keep_their_legends_off_the_data_and_title_each_panel():
+    grid = np.linspace(-8, 8, 801)
+    p_data, p_g = BIMODAL.density(grid), stats.norm(3, 1).pdf(grid)
+    fig, ax = plt.subplots()
+    d_learned = np.clip(p_data / (p_data + p_g + 1e-12), 0, 1)
+    plots.plot_optimal_discriminator(grid, p_data, p_g, d_learned=d_learned, ax=ax, title="D*")
+    assert _points_under_legend(ax, ax.get_legend()) == 0 and ax.get_title() == "D*"
+    mus = np.linspace(-5, 5, 121)
+    fig, ax = plt.subplots()
+    plots.plot_c_of_g(mus, widgets.compute_c_of_g_curve(grid, p_data, mus, 1.0), current=(3.0, -0.67), ax=ax,
+                      jsd=True, title="C(G)")
+    assert _points_under_legend(ax, ax.get_legend()) == 0
+    fig, ax = plt.subplots()
+    plots.plot_generator_gradients(ax=ax)
+    assert _points_under_legend(ax, ax.get_legend()) == 0 and ax.get_title()
+    fig = plots.plot_bilinear_game(widgets.compute_bilinear_paths(0.1, 200))
+    plane, radius = fig.axes[:2]
+    assert _points_under_legend(plane, plane.get_legend()) == 0
+    assert _points_under_legend(radius, radius.get_legend()) == 0
+    assert plane.get_title() != radius.get_title()
+    plt.close("all")
+
+
+def test_bilinear_axes_fit_the_paths():
+    paths = widgets.compute_bilinear_paths(0.1, 200)
+    fig = plots.plot_bilinear_game(paths)
+    plane, radius = fig.axes[:2]
+    reach = max(np.abs(p).max() for p in paths.values())
+    assert reach <= plane.get_xlim()[1] <= 1.5 * reach  # nothing leaves the window; no wide empty margin
+    distances = np.concatenate([np.hypot(p[:, 0], p[:, 1]) for p in paths.values()])
+    low, top = radius.get_ylim()
+    assert low <= distances.min() and distances.max() <= top <= 10 * distances.max()
+    # a path that overflows to inf still gets finite axes
+    wild = widgets.compute_bilinear_paths(1.5, 1000, x_steps=10, y_steps=10)
+    lim, (low, top) = plots.bilinear_limits(wild)
+    assert all(np.isfinite(v) and v > 0 for v in (lim, low, top)) and low < top
+    plt.close("all")
+
+
 def test_likelihood_surface_peaks_at_the_mle():
     x = np.random.default_rng(0).normal(1.0, 0.5, 400)
     fig = plots.plot_gaussian_likelihood(x, 0.0, 1.0)
@@ -112,6 +169,16 @@ def test_likelihood_panel_follows_its_sliders_and_jumps_to_the_maximum():
     assert plots.find_artist(panel.figure, "current").get_xdata()[0] == panel.mu.value
 
 
+def test_bilinear_panel_refits_its_axes_to_the_paths():
+    panel = widgets.BilinearGamePanel(lr=0.1, num_rounds=100)
+    plane = panel.figure.axes[0]
+    before = plane.get_xlim()
+    panel.set_values((panel.lr, 0.3), (panel.num_rounds, 300))  # simultaneous play spirals much further out
+    reach = max(np.abs(p[np.all(np.isfinite(p), axis=1)]).max() for p in panel.paths.values())
+    assert plane.get_xlim()[1] > before[1]
+    assert plane.get_xlim()[1] >= min(reach, 10 * np.hypot(*panel.start))
+
+
 def test_bilinear_panel_replays_the_game_for_its_settings():
     panel = widgets.BilinearGamePanel(lr=0.1, num_rounds=100)
     panel.set_values((panel.lr, 0.4), (panel.y_steps, 3), (panel.num_rounds, 50))
@@ -135,7 +202,7 @@ def test_optimal_discriminator_panel_tracks_c_of_g():
     panel.sigma_g.value = 2.0  # a wider p_g: a new curve, and the axes rescale
     after = plots.find_artist(panel.figure, "c_curve").get_ydata()
     assert not np.allclose(before, after)
-    assert panel.ax_d.get_ylim()[1] == pytest.approx(1.15 * panel.p_data.max())
+    assert panel.ax_d.get_ylim()[1] == pytest.approx(plots.DENSITY_HEADROOM * panel.p_data.max())
     with pytest.raises(ValueError, match="mu_g"):
         widgets.OptimalDiscriminatorPanel(BIMODAL, mu_g=9.0)
 
