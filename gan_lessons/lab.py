@@ -30,7 +30,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from . import distributions, metrics, plots, theory
 from .distributions import GaussianMixture, as_distribution
-from .models import MLPDiscriminator, MLPGenerator
+from .models import NOISE, MLPDiscriminator, MLPGenerator
 from .plots import COLORS
 from .train import GANTrainer, TrainConfig, TrainingDiverged
 from .utils import check_choice, check_float, check_int
@@ -83,22 +83,24 @@ MIN_G_UPDATES_PER_MODE = 250
 
 # --- models and targets --------------------------------------------------------------------------
 
-def default_models(dim: int = 1, seed: int = 0) -> tuple[MLPGenerator, MLPDiscriminator]:
+def default_models(dim: int = 1, seed: int = 0, noise: str | None = None) -> tuple[MLPGenerator, MLPDiscriminator]:
     """The lab's G and D: 2x32 MLPs and z ~ U(-1, 1) of size 1 in 1-D (as Figure 1 of Goodfellow
     et al. 2014); 2x64 MLPs and z ~ N(0, I) of size 2 in 2-D.
 
     Args:
         dim: 1 or 2, the dimension of the data.
         seed: seeds the initial weights (the trainer re-draws them from its own seed on reset).
+        noise: "uniform" or "gaussian" to choose p_z instead of the default for ``dim``.
     """
     dim = check_int("dim", dim, low=1, high=2)
+    noise = ("uniform" if dim == 1 else "gaussian") if noise is None else check_choice("noise", noise, NOISE)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int("seed", seed, low=0))
         if dim == 1:
-            G = MLPGenerator(latent_dim=1, hidden_dims=(32, 32), out_dim=1, noise="uniform")
+            G = MLPGenerator(latent_dim=1, hidden_dims=(32, 32), out_dim=1, noise=noise)
             D = MLPDiscriminator(in_dim=1, hidden_dims=(32, 32))
         else:
-            G = MLPGenerator(latent_dim=2, hidden_dims=(64, 64), out_dim=2, noise="gaussian")
+            G = MLPGenerator(latent_dim=2, hidden_dims=(64, 64), out_dim=2, noise=noise)
             D = MLPDiscriminator(in_dim=2, hidden_dims=(64, 64))
     return G, D
 
@@ -147,11 +149,13 @@ def compute_kde_1d(samples, x, bandwidth: float | None = None) -> np.ndarray:
 def compute_binned_kde_1d(samples, x, bandwidth: float | None = None) -> np.ndarray:
     r"""The Gaussian KDE of ``compute_kde_1d`` on an evenly spaced grid ``x``, by linear binning.
 
-    Each sample's unit mass is split between its two neighbouring grid points (linear
-    binning), then the binned masses are convolved with the kernel sampled on the grid
-    (Wand and Jones 1995, Kernel Smoothing, appendix D). Cost O(n + len(x) h / dx) instead
-    of O(n len(x)); the difference from the exact estimate is of order dx^2 / h^2.
-    Samples outside the grid keep their share of the normalisation but add no mass.
+    Each sample's unit mass is split between its two neighbouring points of the grid
+    extended by 5h on both sides (linear binning), then the binned masses are convolved with
+    the kernel sampled on the grid (Wand and Jones 1995, Kernel Smoothing, appendix D). Cost
+    O(n + len(x) h / dx) instead of O(n len(x)); the difference from the exact estimate is of
+    order dx^2 / h^2. Samples more than 5h beyond the grid add no mass (their kernels reach
+    it at under 4e-6 of their peak) but keep their share of the normalisation. When 5h is
+    wider than the grid itself the exact ``compute_kde_1d`` is cheaper and is used instead.
 
     Args:
         samples: (n,) or (n, 1) samples, n >= 2.
@@ -169,16 +173,19 @@ def compute_binned_kde_1d(samples, x, bandwidth: float | None = None) -> np.ndar
     if bandwidth is None:
         bandwidth = max(float(s.std(ddof=1)) * len(s) ** (-0.2), 1e-3)
     h = check_float("bandwidth", bandwidth, low=0.0, low_open=True)
-    pos = (s - x[0]) / dx
-    inside = (pos >= 0) & (pos <= len(x) - 1)
-    left = np.minimum(np.floor(pos[inside]).astype(int), len(x) - 2)
+    reach = int(np.ceil(5 * h / dx))  # the kernel's half-width, in grid steps
+    if reach > len(x):
+        return compute_kde_1d(s, x, h)
+    n_ext = len(x) + 2 * reach      # the grid extended by ``reach`` points on each side
+    pos = (s - x[0]) / dx + reach
+    inside = (pos >= 0) & (pos <= n_ext - 1)
+    left = np.minimum(np.floor(pos[inside]).astype(int), n_ext - 2)
     frac = pos[inside] - left
-    mass = np.bincount(left, 1 - frac, len(x)) + np.bincount(left + 1, frac, len(x))
-    half = int(min(np.ceil(5 * h / dx), len(x) - 1))
-    u = np.arange(-half, half + 1) * dx / h
+    mass = np.bincount(left, 1 - frac, n_ext) + np.bincount(left + 1, frac, n_ext)
+    u = np.arange(-reach, reach + 1) * dx / h
     kernel = np.exp(-0.5 * u * u)
     kernel /= kernel.sum() * dx  # the sampled kernel integrates to exactly 1 on the grid
-    return np.convolve(mass, kernel, mode="same") / len(s)
+    return np.convolve(mass, kernel)[2 * reach:2 * reach + len(x)] / len(s)
 
 
 @torch.no_grad()
@@ -368,12 +375,25 @@ def draw_snapshot(art: dict, frame: dict) -> None:
                                           np.stack([x_pos, np.full_like(z, x_y)], 1)], 1))
 
 
-def plot_snapshot(frame: dict, ax=None, title: str | None = None, optimal: bool = False):
-    """One panel of Figure 1 (Goodfellow et al. 2014) from a ``compute_frame_1d`` frame; returns the figure."""
+def plot_snapshot(frame: dict, ax=None, title: str | None = None, optimal: bool = False, top=None):
+    """One panel of Figure 1 (Goodfellow et al. 2014) from a ``compute_frame_1d`` frame; returns the figure.
+
+    Args:
+        frame: from ``compute_frame_1d`` (or ``compute_frame``).
+        ax: the axes to draw on (default: a new figure).
+        title: the panel's title.
+        optimal: also draw D*(x).
+        top: the height of the density axis; default 1.1 times the highest of p_data, p_g and 1,
+            so no curve is cut off (give panels that share an axis the same value).
+    """
     if ax is None:
         fig = Figure(figsize=(4.0, 3.2), dpi=80, layout="constrained")
         ax = fig.subplots()
-    art = build_snapshot(ax, frame["x"], frame["p_data"], optimal=optimal)
+    if top is None:
+        top = 1.1 * max(1.0, float(np.max(frame["p_data"])), float(np.max(frame["p_g"])))
+    else:
+        top = check_float("top", top, low=0.0, low_open=True)
+    art = build_snapshot(ax, frame["x"], frame["p_data"], optimal=optimal, top=top)
     draw_snapshot(art, frame)
     if title:
         ax.set_title(title)

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator
+from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
 
 from .checks import as_array, check_callable, check_keys, check_range, describe
 from .utils import check_choice, check_float, check_int
@@ -213,22 +213,24 @@ def plot_image_grid(images, nrow: int = 10, ax=None, title: str | None = None, v
     return ax.figure
 
 
-# The taxonomy of Goodfellow's NIPS 2016 tutorial (figure 9), as nodes and edges.
+# The taxonomy of Goodfellow's NIPS 2016 tutorial (figure 9), as nodes and edges. The tutorial puts every
+# model under maximum likelihood and sorts them by how they compute the likelihood or approximate it; a GAN
+# sits there because it can be made to do maximum likelihood, not because it evaluates p_model(x).
 TAXONOMY = {
-    "Maximum likelihood": (0.50, 0.92),
-    "Explicit density": (0.25, 0.70),
-    "Implicit density": (0.75, 0.70),
-    "Tractable density\nfully visible belief nets\n(PixelRNN, NADE), flows": (0.10, 0.42),
-    "Approximate density": (0.38, 0.42),
-    "Variational\n(VAE)": (0.28, 0.14),
-    "Markov chain\n(Boltzmann machine)": (0.50, 0.14),
-    "Markov chain\n(GSN)": (0.66, 0.42),
-    "Direct\n(GAN)": (0.88, 0.42),
+    "Maximum likelihood\n(sorted by how each model handles $p_{model}(x)$)": (0.50, 0.90),
+    "Explicit density": (0.25, 0.64),
+    "Implicit density": (0.76, 0.64),
+    "Tractable density\nautoregressive models\n(NADE, PixelRNN), flows": (0.13, 0.36),
+    "Approximate density": (0.40, 0.36),
+    "Variational\n(VAE)": (0.28, 0.08),
+    "Markov chain\n(Boltzmann machine)": (0.53, 0.08),
+    "Markov chain\n(GSN)": (0.66, 0.36),
+    "Direct\n(GAN)": (0.88, 0.36),
 }
+_ROOT, _TRACTABLE = list(TAXONOMY)[0], list(TAXONOMY)[3]
 TAXONOMY_EDGES = [
-    ("Maximum likelihood", "Explicit density"), ("Maximum likelihood", "Implicit density"),
-    ("Explicit density", "Tractable density\nfully visible belief nets\n(PixelRNN, NADE), flows"),
-    ("Explicit density", "Approximate density"),
+    (_ROOT, "Explicit density"), (_ROOT, "Implicit density"),
+    ("Explicit density", _TRACTABLE), ("Explicit density", "Approximate density"),
     ("Approximate density", "Variational\n(VAE)"), ("Approximate density", "Markov chain\n(Boltzmann machine)"),
     ("Implicit density", "Markov chain\n(GSN)"), ("Implicit density", "Direct\n(GAN)"),
 ]
@@ -237,18 +239,18 @@ TAXONOMY_EDGES = [
 def plot_taxonomy(ax=None, highlight: str = "Direct\n(GAN)"):
     """The taxonomy of deep generative models (Goodfellow 2016, NIPS tutorial, figure 9)."""
     check_choice("highlight", highlight, tuple(TAXONOMY))
-    ax = get_ax(ax, figsize=(9, 4.8))
+    ax = get_ax(ax, figsize=(9, 3.6))
     for a, b in TAXONOMY_EDGES:
         (xa, ya), (xb, yb) = TAXONOMY[a], TAXONOMY[b]
-        ax.annotate("", xy=(xb, yb + 0.06), xytext=(xa, ya - 0.05),
+        ax.annotate("", xy=(xb, yb + 0.09), xytext=(xa, ya - 0.08),
                     arrowprops=dict(arrowstyle="-|>", color="0.4", lw=1.2))
     for name, (x, y) in TAXONOMY.items():
         hot = name == highlight
-        ax.text(x, y, name, ha="center", va="center", fontsize=9, fontweight="bold" if hot else "normal",
+        ax.text(x, y, name, ha="center", va="center", fontsize=11, fontweight="bold" if hot else "normal",
                 bbox=dict(boxstyle="round,pad=0.4", fc="#ffe08a" if hot else "white",
                           ec=COLORS["discriminator"] if hot else "0.5", lw=1.5 if hot else 1))
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(0.0, 1.02)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
     ax.set_axis_off()
     return ax.figure
 
@@ -291,6 +293,7 @@ def plot_decision_surface(prob_fn, x, y, ax=None, title: str | None = None):
     shades = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.figure.colorbar(shades, ax=ax, label=r"$p(y = 1 \mid x)$", ticks=[0, 0.25, 0.5, 0.75, 1])
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.5)
+    ax.plot([], [], color="k", lw=1.5, label=r"boundary, $p(y = 1 \mid x) = 1/2$")
     _scatter_classes(x, y, ax)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
@@ -300,9 +303,12 @@ def plot_decision_surface(prob_fn, x, y, ax=None, title: str | None = None):
     return ax.figure
 
 
+JOINT_LEVELS = (0.005, 0.02, 0.05, 0.1)  # values of p(x | y) p(y) drawn as contours, the same for both classes
+
+
 def plot_class_conditional(model, x, y, ax=None, n_new: int = 150, seed: int = 0, title: str | None = None):
-    """A generative classifier's class densities p(x | y) as contours, its Bayes boundary,
-    and ``n_new`` brand-new points it sampled (crosses)."""
+    """A generative classifier's p(x | y) p(y) as contours labelled with their values (``JOINT_LEVELS``),
+    its Bayes boundary p(y = 1 | x) = 1/2, and ``n_new`` brand-new points it sampled (crosses)."""
     import torch
 
     if not all(callable(getattr(model, m, None)) for m in ("log_joint", "predict_proba", "sample")):
@@ -312,11 +318,15 @@ def plot_class_conditional(model, x, y, ax=None, n_new: int = 150, seed: int = 0
     ax = get_ax(ax)
     gx, gy, pts = _grid_2d(x)
     log_joint = _np(model.log_joint(pts))
-    for c, cmap in ((0, "Blues"), (1, "Reds")):
+    for c, color in ((0, COLORS["data"]), (1, COLORS["discriminator"])):
         dens = np.exp(log_joint[:, c]).reshape(gx.shape)
-        ax.contour(gx, gy, dens, levels=5, cmap=cmap, linewidths=1)
+        levels = [v for v in JOINT_LEVELS if v < dens.max()]
+        lines = ax.contour(gx, gy, dens, levels=levels, colors=color, linewidths=1)
+        ax.clabel(lines, fmt="%g", fontsize=7)
     post = _np(model.predict_proba(pts)).reshape(gx.shape)
     ax.contour(gx, gy, post, levels=[0.5], colors="k", linewidths=1.5)
+    ax.plot([], [], color="k", lw=1.5, label="Bayes boundary")
+    ax.plot([], [], color="0.4", lw=1, label=r"$p(x \mid y)\,p(y)$ (values on the lines)")
     _scatter_classes(x, y, ax, alpha=0.25)
     new_x, new_y = model.sample(n_new, generator=torch.Generator().manual_seed(seed))
     _scatter_classes(new_x, new_y, ax, marker="x", alpha=0.9, label_suffix=" (sampled)")
@@ -354,7 +364,7 @@ def plot_many_answers(pairs, x, y, predict, sample, x_slice: float = 1.0, axes=N
     on pairs with two right answers for every x (``distributions.TwoBranches``).
 
     Left: the data, the regression's prediction and the conditional mean E[y | x]. Middle: the
-    model's samples, one y for each of the data's x. Right: at one x, the exact p(y | x), a
+    model's samples, one y for each of the data's x (the data themselves are on the left). Right: at one x, the exact p(y | x), a
     histogram of the model's samples and the regression's single answer.
 
     Args:
@@ -379,9 +389,9 @@ def plot_many_answers(pairs, x, y, predict, sample, x_slice: float = 1.0, axes=N
         at_slice = _curve("sample's output", sample(torch.full((n_slice, 1), x_slice)), n_slice)
     g = grid.numpy().ravel()
     lo, hi = min(ys.min(), y_model.min()), max(ys.max(), y_model.max())
+    ax_fit.scatter(xs, ys, s=5, color=COLORS["data"], alpha=0.25, lw=0, label="data")
     for ax in (ax_fit, ax_samples):
-        ax.scatter(xs, ys, s=5, color=COLORS["data"], alpha=0.25 if ax is ax_fit else 0.12, lw=0, label="data")
-        ax.axvline(x_slice, color="0.3", ls=":", lw=1)
+        ax.axvline(x_slice, color="0.3", ls=":", lw=1, label=f"$x = {x_slice:g}$ (right panel)")
         ax.set_xlim(pairs.x_low, pairs.x_high)
         ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         ax.set_xlabel("input $x$")
@@ -412,6 +422,36 @@ def plot_many_answers(pairs, x, y, predict, sample, x_slice: float = 1.0, axes=N
         for handle in legend.legend_handles:
             handle.set_alpha(1)  # faint points on the plot, clear markers in the legend
     return ax_fit.figure
+
+
+def plot_generator_map(z, learned, derived, dist, samples, axes=None, num_iterations: int | None = None):
+    """A 1-D generator's learned map from noise to samples beside the derived one, and what it draws.
+
+    Left: G(z) and the derived map F^{-1}(Phi(z)) over the noise grid ``z``. Right: a histogram of
+    ``samples`` (drawn from G) over the exact density of ``dist``, with room above the tallest bar.
+
+    Args:
+        z: (m,) the noise grid; learned, derived: (m,) the two maps on it.
+        dist: the 1-D distribution G was trained on.
+        samples: (n,) samples drawn from G.
+        num_iterations: the training length, for the left title (optional).
+    """
+    z = _curve("z", z)
+    learned, derived = _curve("learned", learned, len(z)), _curve("derived", derived, len(z))
+    ax_map, ax_samples = get_axes(axes, figsize=(11.0, 4.0))
+    ax_map.plot(z, derived, color=COLORS["optimal"], ls="--", lw=2, label=r"$F^{-1}(\Phi(z))$, derived")
+    ax_map.plot(z, learned, color=COLORS["generator"], lw=2, label=r"$G_\theta(z)$, learned")
+    ax_map.set_xlabel("noise $z$")
+    ax_map.set_ylabel("sample $x$")
+    ax_map.legend(loc="upper left")
+    after = f" after {num_iterations:,} GAN iterations" if num_iterations is not None else ""
+    ax_map.set_title(f"the map from noise to samples{after}")
+    plot_density_vs_samples(dist, samples, ax=ax_samples, label="$G(z)$ samples")
+    tallest = max([p.get_height() for p in ax_samples.patches] + [line.get_ydata().max() for line in ax_samples.lines])
+    ax_samples.set_ylim(0, 1.2 * tallest)  # room for the legend above the tallest bar
+    ax_samples.legend(loc="upper left")
+    ax_samples.set_title("what the generator draws")
+    return ax_map.figure
 
 
 # --- lesson 06: mode collapse -----------------------------------------------------------------
@@ -535,12 +575,23 @@ def likelihood_ranges(x) -> tuple[tuple[float, float], tuple[float, float]]:
     return (mu - 2.5 * sigma, mu + 2.5 * sigma), (0.15 * sigma, 2.5 * sigma)
 
 
+def likelihood_title(mu: float, sigma: float, mean_ll: float) -> str:
+    """The title of the fit panel: which Gaussian, and its mean log-likelihood."""
+    return rf"$\mathcal{{N}}(\mu = {mu:.2f}, \sigma = {sigma:.2f})$: $\frac{{1}}{{n}}\log L$ = {mean_ll:.3f} nats"
+
+
+# Bands of the likelihood surface, in nats below its maximum: fine near the top, coarse far down, so both
+# the peak and a poor start some 15 nats lower sit in bands of their own.
+LIKELIHOOD_DEPTHS = (64.0, 32.0, 16.0, 8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.0)
+
+
 def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n: int = 90):
     """Fitting N(mu, sigma^2) to a sample by maximum likelihood.
 
     Left: the sample's histogram, the true density (if ``dist``) and the model. Right: the
     mean log-likelihood (1/n) log L over (mu, sigma), its maximum (star) and (mu, sigma) (dot).
-    The colour bar covers the top 3 nats; the lowest band holds everything further down.
+    The bands are ``LIKELIHOOD_DEPTHS`` nats below the maximum, halving towards it; the lowest
+    band holds everything further down.
     """
     from .distributions import gaussian_1d
     from .theory import gaussian_log_likelihood, gaussian_mle
@@ -561,17 +612,20 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
     ax_fit.set_xlabel("x")
     ax_fit.set_ylabel("density")
     ax_fit.legend(loc="upper right")
-    ax_fit.set_title(f"mean log-likelihood {gaussian_log_likelihood(x, mu, sigma) / x.size:.3f}",
-                     gid="fit_title")
+    ax_fit.set_title(likelihood_title(mu, sigma, gaussian_log_likelihood(x, mu, sigma) / x.size), gid="fit_title")
 
     mus, sigmas = np.linspace(mu_lo, mu_hi, n), np.linspace(s_lo, s_hi, n)
     surface = gaussian_log_likelihood(x, mus[None, :], sigmas[:, None]) / x.size  # (sigma, mu)
     top = surface.max()
-    # bands of 1/4 nat over the top 3 nats: readable, and a small image in a saved notebook
-    bands = ax_surface.contourf(mus, sigmas, np.clip(surface, top - 3, top), levels=np.linspace(top - 3, top, 13),
-                                cmap="viridis", gid="surface")
-    ax_fit.figure.colorbar(bands, ax=ax_surface, label=r"$\frac{1}{n}\log L$ (nats)",
-                           ticks=np.linspace(top - 3, top, 7), format="%.2f")
+    levels = top - np.asarray(LIKELIHOOD_DEPTHS)
+    from matplotlib.colors import BoundaryNorm
+
+    # one distinct colour per band, however unequal the bands' depths
+    bands = ax_surface.contourf(mus, sigmas, np.clip(surface, levels[0], top), levels=levels, cmap="viridis",
+                                norm=BoundaryNorm(levels, plt.get_cmap("viridis").N), gid="surface")
+    bar = ax_fit.figure.colorbar(bands, ax=ax_surface, label=r"$\frac{1}{n}\log L$ (nats)", ticks=levels,
+                                 spacing="uniform")
+    bar.ax.set_yticklabels([f"{v:.1f}" for v in levels[:-1]] + [f"{top:.2f} (max)"], fontsize=8)
     ax_surface.plot(*gaussian_mle(x), marker="*", ms=14, color="gold", mec="k", ls="", label="maximum")
     ax_surface.plot([mu], [sigma], marker="o", ms=8, color=COLORS["generator"], mec="white", ls="",
                     label=r"$(\mu, \sigma)$", gid="current")
@@ -582,6 +636,44 @@ def plot_gaussian_likelihood(x, mu: float, sigma: float, dist=None, axes=None, n
     ax_surface.set_title(r"the surface $\frac{1}{n}\log L(\mu, \sigma)$")
     ax_surface.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below, off the surface
     return ax_fit.figure
+
+
+def plot_density_vs_likelihood(x_obs: float, mu: float, sigma: float, axes=None,
+                               sigma_max: float = 10.0):
+    """The Gaussian formula N(x | mu, sigma^2) read two ways, in three panels.
+
+    Left: the density, a function of x with (mu, sigma) fixed. Middle: the likelihood of one
+    observation ``x_obs`` as a function of mu (sigma fixed). Right: the same as a function of sigma
+    (mu fixed), up to ``sigma_max``. A black dot marks the one number the three curves share.
+    """
+    from scipy import stats
+
+    x_obs, mu = check_float("x_obs", x_obs), check_float("mu", mu)
+    sigma = check_float("sigma", sigma, low=0.0, low_open=True)
+    sigma_max = check_float("sigma_max", sigma_max, low=sigma, low_open=True)
+    ax_x, ax_mu, ax_sigma = get_axes(axes, ncols=3, figsize=(13.0, 3.8))
+    shared = stats.norm(mu, sigma).pdf(x_obs)
+    xs = np.linspace(mu - 4 * sigma, mu + 4 * sigma, 400)
+    mus = np.linspace(x_obs - 4 * sigma, x_obs + 4 * sigma, 400)
+    sigmas = np.linspace(0.02 * sigma_max, sigma_max, 400)
+    curves = ((ax_x, xs, stats.norm(mu, sigma).pdf(xs), x_obs, COLORS["data"]),
+              (ax_mu, mus, stats.norm(mus, sigma).pdf(x_obs), mu, COLORS["discriminator"]),
+              (ax_sigma, sigmas, stats.norm(mu, sigmas).pdf(x_obs), sigma, COLORS["generator"]))
+    for ax, grid, values, at, color in curves:
+        ax.plot(grid, values, color=color, lw=2)
+        ax.plot([at], [shared], "o", color="k", ms=6)
+        ax.set_xlim(grid[0], grid[-1])
+        ax.set_ylim(0, 1.15 * values.max())
+    ax_x.set_xlabel(rf"$x$  (fixed: $\mu = {mu:g}$, $\sigma = {sigma:g}$)")
+    ax_x.set_ylabel(rf"density $\mathcal{{N}}(x \mid {mu:g}, {sigma:g}^2)$")
+    ax_x.set_title("density: a function of $x$")
+    ax_mu.set_xlabel(rf"$\mu$  (fixed: $x = {x_obs:g}$, $\sigma = {sigma:g}$)")
+    ax_mu.set_ylabel(rf"likelihood $\mathcal{{N}}({x_obs:g} \mid \mu, {sigma:g}^2)$")
+    ax_mu.set_title(r"likelihood: a function of $\mu$")
+    ax_sigma.set_xlabel(rf"$\sigma$  (fixed: $x = {x_obs:g}$, $\mu = {mu:g}$)")
+    ax_sigma.set_ylabel(rf"likelihood $\mathcal{{N}}({x_obs:g} \mid {mu:g}, \sigma^2)$")
+    ax_sigma.set_title(r"likelihood: a function of $\sigma$")
+    return ax_x.figure
 
 
 def plot_gaussian_fits(dist, fits: dict, ax=None):
@@ -610,7 +702,7 @@ def plot_gaussian_fits(dist, fits: dict, ax=None):
 
 def bilinear_limits(paths: dict) -> tuple[float, tuple[float, float]]:
     """Axes that fit gradient paths of ``plot_bilinear_game``: the plane's half-width and the
-    distance panel's (bottom, top), with room above the curves for the legend.
+    distance panel's (bottom, top), the top twice the farthest distance (room for the legend).
 
     The plane shows at most ten times the start's distance from (0, 0), so a path that flies
     apart still shows its first turns; non-finite points (a path overflowed to inf) are ignored.
@@ -625,12 +717,13 @@ def bilinear_limits(paths: dict) -> tuple[float, tuple[float, float]]:
     reach = min(float(radius.max()), 10 * start) if start > 0 else float(radius.max())
     lim = 1.15 * max(reach, 1e-3)
     low = max(float(radius.min()) / 2, 1e-300)
-    return lim, (low, min(max(4 * float(radius.max()), 2 * low), 1e300))
+    return lim, (low, min(max(2 * float(radius.max()), 2 * low), 1e300))
 
 
 def set_log_limits(ax, low: float, top: float) -> None:
     """Set a log-scale y axis to (low, top), labelling 1, 2 and 5 of each decade when it spans few decades."""
     ax.set_ylim(low, top)
+    ax.yaxis.set_minor_formatter(NullFormatter())  # on a short axis matplotlib would label minor ticks too
     if top / low < 300:
         ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
@@ -696,12 +789,11 @@ def plot_generator_gradients(ax=None):
                                ("nonsaturating", r"non-saturating $-\log D(G(z))$", COLORS["generator"])):
         ax.plot(d_fake, np.abs(generator_logit_gradient(logits, kind)), color=color, lw=2, label=label)
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.6)  # the gradients stay at or below 1: the band above holds the legend
-    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylim(0, 1.05)  # both gradients lie between 0 and 1
     ax.set_xlabel("$D(G(z))$")
     ax.set_ylabel(r"$|\partial L_G / \partial a|$, $a$ = D's logit")
     ax.set_title("the generator's gradient against $D(G(z))$")
-    ax.legend(loc="upper center")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)  # below, off the curves
     return ax.figure
 
 
@@ -772,14 +864,58 @@ def plot_c_of_g(params, c_values, current=None, ax=None, xlabel: str = r"$\mu_g$
     ax.set_ylim(-np.log(4) - 0.05, 0.45)
     ax.set_yticks(np.arange(-1.4, 0.01, 0.2))
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("$C(G)$")
+    ax.set_ylabel("$C(G)$ (nats)")
     if title is not None:
         ax.set_title(title)
     if jsd:
         right = ax.secondary_yaxis("right", functions=(lambda c: (c + np.log(4)) / 2, lambda j: 2 * j - np.log(4)))
         right.set_yticks(np.arange(0.0, 0.61, 0.1))
-        right.set_ylabel("JSD$(p_{data} \\| p_g)$")
+        right.set_ylabel("JSD$(p_{data} \\| p_g)$ (nats)")
     ax.legend(loc="upper center", ncol=2)
+    return ax.figure
+
+
+JSD_MAP_MARKERS = (("*", 16, COLORS["discriminator"]), ("D", 8, "white"), ("s", 7, "#9467bd"))
+JSD_MAP_STEP = 0.0125  # nats per colour band: fine enough to tell minima 0.015 apart
+
+
+def plot_gaussian_jsd_map(mus, sigmas, jsd, minima=None, ax=None, title: str | None = None):
+    r"""The JSD between p_data and each Gaussian :math:`\mathcal N(\mu_g, \sigma_g^2)` of a grid, as
+    coloured bands (colour bar in nats, from the lowest value to log 2), and named points marked.
+
+    Args:
+        mus, sigmas: the grid's axes, each increasing.
+        jsd: the JSD at each grid point, shape (len(sigmas), len(mus)).
+        minima: label -> (mu_g, sigma_g), marked in turn with a red star, a white diamond and a
+            square (at most three), e.g. the best Gaussian and a local minimum; or None.
+        title: the panel's title, or None.
+    """
+    mus, sigmas = _curve("mus", mus, min_size=2), _curve("sigmas", sigmas, min_size=2)
+    jsd = as_array("jsd", jsd, ndim=2)
+    if jsd.shape != (len(sigmas), len(mus)):
+        raise ValueError(f"jsd must have shape (len(sigmas), len(mus)) = ({len(sigmas)}, {len(mus)}), "
+                         f"got {jsd.shape}")
+    minima = {} if minima is None else minima
+    if not isinstance(minima, dict) or len(minima) > len(JSD_MAP_MARKERS):
+        raise ValueError(f"minima must be a dict of at most {len(JSD_MAP_MARKERS)} label -> (mu_g, sigma_g), "
+                         f"got {describe(minima)}")
+    ax = get_ax(ax)
+    low = np.floor(jsd.min() / JSD_MAP_STEP) * JSD_MAP_STEP
+    levels = np.append(np.arange(low, np.log(2), JSD_MAP_STEP), np.log(2) + 1e-9)
+    bands = ax.contourf(mus, sigmas, np.clip(jsd, low, np.log(2)), levels=levels, cmap="viridis_r", gid="jsd_map")
+    ax.figure.colorbar(bands, ax=ax, label=r"JSD$(p_{data} \| p_g)$ (nats)",
+                       ticks=np.arange(np.ceil(low * 10) / 10, np.log(2), 0.1))
+    for (label, point), (marker, size, color) in zip(minima.items(), JSD_MAP_MARKERS):
+        mu_g, sigma_g = (check_float(f"minima[{label!r}]", v) for v in point)
+        ax.plot([mu_g], [sigma_g], marker=marker, ms=size, color=color, mec="k", ls="", label=label)
+    ax.set_xlim(mus[0], mus[-1])
+    ax.set_ylim(sigmas[0], sigmas[-1])
+    ax.set_xlabel(r"$\mu_g$, the generator's mean")
+    ax.set_ylabel(r"$\sigma_g$, its standard deviation")
+    if title is not None:
+        ax.set_title(title)
+    if minima:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(minima), frameon=False)  # below the map
     return ax.figure
 
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from . import plots, theory
 from .distributions import _as_numpy, gaussian_1d
-from .utils import check_float
+from .utils import check_float, check_int
 
 __all__ = [
     "BilinearGamePanel",
@@ -146,8 +146,9 @@ def draw_noise_map(axes, u, separation: float, weight_right: float, spread: floa
     plots.plot_noise_map(u, mix.icdf(u), ax=axes[0], curve=(grid, mix.icdf(grid)))
     plots.plot_density_vs_samples(mix, mix.icdf(u), ax=axes[1], label="$F^{-1}(u)$")
     axes[1].set_ylim(0, 1.3 * axes[1].get_ylim()[1])  # room for the legend above the tallest bar
-    axes[0].set_title("the map from noise to samples")
-    axes[1].set_title("the samples against the mixture's density")
+    # the mixture in the titles, so two drawings of different mixtures never look alike
+    axes[0].set_title(f"the map: modes {separation:g} apart, right weight {weight_right:.2f}, spread {spread:g}")
+    axes[1].set_title(f"{len(u):,} samples against the mixture's density")
     return mix
 
 
@@ -189,7 +190,7 @@ def draw_likelihood(fig, x, mu: float, sigma: float) -> float:
     model.set_ydata(gaussian_1d(mu, sigma).density(model.get_xdata()))
     plots.find_artist(fig, "current").set_data([mu], [sigma])
     mean_ll = theory.gaussian_log_likelihood(x, mu, sigma) / len(x)
-    plots.find_artist(fig, "fit_title").set_text(f"mean log-likelihood {mean_ll:.3f}")
+    plots.find_artist(fig, "fit_title").set_text(plots.likelihood_title(mu, sigma, mean_ll))
     return mean_ll
 
 
@@ -262,18 +263,25 @@ def draw_bilinear(fig, paths: dict[str, np.ndarray]) -> bool:
 
 
 class BilinearGamePanel(_Panel):
-    """Step size, steps per player and rounds for min_x max_y xy, simultaneous against alternating."""
+    """Step size, steps per player and rounds for min_x max_y xy, simultaneous against alternating.
+
+    Args:
+        lr, num_rounds, start: the step size, the number of rounds and the starting point (x, y).
+        x_steps, y_steps: the steps each player takes per round at the start (1 to 10).
+    """
 
     name = "gradient play on min_x max_y xy"
 
-    def __init__(self, lr: float = 0.1, num_rounds: int = 200, start=(1.0, 0.5)):
+    def __init__(self, lr: float = 0.1, num_rounds: int = 200, start=(1.0, 0.5), x_steps: int = 1,
+                 y_steps: int = 1):
         self.start = tuple(float(v) for v in start)
+        x_steps, y_steps = check_int("x_steps", x_steps, 1, 10), check_int("y_steps", y_steps, 1, 10)
         self.lr = _slider("step size η", lr, 0.01, 1.5, 0.01)
-        self.y_steps = W.IntSlider(value=1, min=1, max=10, description="y (D) steps")
-        self.x_steps = W.IntSlider(value=1, min=1, max=10, description="x (G) steps")
+        self.y_steps = W.IntSlider(value=y_steps, min=1, max=10, description="y (D) steps")
+        self.x_steps = W.IntSlider(value=x_steps, min=1, max=10, description="x (G) steps")
         self.num_rounds = W.IntSlider(value=num_rounds, min=10, max=1000, step=10, description="rounds")
         fig, axes = _figure()
-        self.paths = compute_bilinear_paths(lr, num_rounds, start=self.start)
+        self.paths = compute_bilinear_paths(lr, num_rounds, x_steps, y_steps, start=self.start)
         plots.plot_bilinear_game(self.paths, axes=axes)
         moving = [plots.find_artist(fig, f"{kind}:{mode}") for kind in ("path", "radius") for mode in self.paths]
         super().__init__([self.lr, self.y_steps, self.x_steps, self.num_rounds], fig, moving)

@@ -44,6 +44,17 @@ def test_binned_kde_is_close_to_the_exact_one_and_keeps_mass():
         lab.compute_binned_kde_1d(s, np.array([0.0, 1.0, 3.0]))
 
 
+@pytest.mark.parametrize("spread", [3.0, 30.0])
+def test_binned_kde_with_a_kernel_wider_than_the_grid(spread):
+    # samples spread far beyond a short grid: Scott's bandwidth exceeds the grid's width / 5, and the
+    # estimate must still have one value per grid point and agree with the exact sum of kernels
+    s = np.random.default_rng(2).normal(2.0, spread, 2500)
+    x = np.linspace(-1.5, 5.0, 400)
+    exact, binned = lab.compute_kde_1d(s, x), lab.compute_binned_kde_1d(s, x)
+    assert binned.shape == x.shape
+    np.testing.assert_allclose(binned, exact, rtol=2e-3, atol=1e-4 * exact.max())
+
+
 def test_frame_1d_matches_direct_computation(panel):
     panel.trainer.train(30)
     f = panel.compute()

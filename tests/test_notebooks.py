@@ -62,21 +62,6 @@ def test_names_its_kernel(nb):
     assert kernelspec.get("name") == "python3"
 
 
-# Lessons whose committed outputs predate issue 11's fixes (a scratch checkpoint path, tqdm's widget
-# bars, panels without a still) because their full-mode re-execution (about 10 minutes on 2 quiet
-# cores) did not finish in the session that made the fixes. Re-execute them in full mode, in order
-# after lesson 07 (`GAN_LESSONS_MNIST=test .venv/bin/python benchmarks/bench_lessons.py 07 08 09 10
-# --inplace`), then empty this set: the marks are strict, so a lesson that passes fails here until it
-# is removed.
-NOT_YET_RERUN = {"09_conditional_gan.ipynb", "10_evaluating_gans.ipynb"}
-
-
-def rerun_pending(notebooks):
-    """The notebooks as pytest params, those in NOT_YET_RERUN marked as known (strict) failures."""
-    mark = pytest.mark.xfail(strict=True, reason="committed before issue 11's fixes; re-execute in full mode")
-    return [pytest.param(nb, id=nb.name, marks=mark if nb.name in NOT_YET_RERUN else ()) for nb in notebooks]
-
-
 def outputs_text(nb):
     """Every saved output's text, cell by cell: streams, plain text and error values."""
     for c in cells(nb):
@@ -93,7 +78,7 @@ def test_committed_from_a_full_mode_run_with_every_claim_holding(nb):
     assert not failed, f"claims that do not hold in the committed run: {failed}"
 
 
-@pytest.mark.parametrize("nb", rerun_pending(NOTEBOOKS))
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_outputs_show_no_machine_paths_warnings_or_frozen_progress_bars(nb):
     for c, text in outputs_text(nb):
         where = source(c)[:60]

@@ -92,3 +92,72 @@ def test_many_answers_draws_the_regression_the_conditional_mean_and_the_exact_sl
     assert fig.axes[2].get_ylim()[1] >= exact.get_ydata().max()  # not clipped at the top
     with pytest.raises(ValueError, match="predict"):
         plots.plot_many_answers(pairs, x, y, 3, lambda x_: x_)
+
+
+def test_density_vs_likelihood_reads_one_formula_three_ways():
+    from scipy import stats
+
+    fig = plots.plot_density_vs_likelihood(2.0, 1.0, 1.0)
+    assert len(fig.axes) == 3 and len({ax.get_title() for ax in fig.axes}) == 3
+    density, over_mu, over_sigma = (ax.lines[0] for ax in fig.axes)
+    np.testing.assert_allclose(density.get_ydata(), stats.norm(1.0, 1.0).pdf(density.get_xdata()), rtol=1e-12)
+    np.testing.assert_allclose(over_mu.get_ydata(), stats.norm(over_mu.get_xdata(), 1.0).pdf(2.0), rtol=1e-12)
+    np.testing.assert_allclose(over_sigma.get_ydata(), stats.norm(1.0, over_sigma.get_xdata()).pdf(2.0), rtol=1e-12)
+    assert over_sigma.get_xdata().max() == pytest.approx(10.0)
+    for ax, at in zip(fig.axes, (2.0, 1.0, 1.0)):  # the dot: one number, N(2 | 1, 1), on all three curves
+        dot = ax.lines[1]
+        assert dot.get_xdata()[0] == at and dot.get_ydata()[0] == pytest.approx(np.exp(-0.5) / np.sqrt(2 * np.pi))
+        assert ax.get_ylim()[1] >= ax.lines[0].get_ydata().max()
+
+
+def test_generator_map_draws_both_maps_and_leaves_room_above_the_bars():
+    d = distributions.mixture_1d([-2, 2], [0.5, 0.5], [0.3, 0.7])
+    z = np.linspace(-3, 3, 61)
+    derived = d.icdf(__import__("scipy").stats.norm.cdf(z))
+    learned = np.tanh(3 * z) * 2
+    spike = np.r_[np.full(900, 2.5), np.full(100, -2.0)]
+    fig = plots.plot_generator_map(z, learned, derived, d, spike, num_iterations=100)
+    ax_map, ax_samples = fig.axes
+    np.testing.assert_allclose(ax_map.lines[0].get_ydata(), derived)
+    np.testing.assert_allclose(ax_map.lines[1].get_ydata(), learned)
+    assert "100 GAN iterations" in ax_map.get_title()
+    tallest = max(p.get_height() for p in ax_samples.patches)
+    assert ax_samples.get_ylim()[1] >= 1.15 * tallest
+    with pytest.raises(ValueError, match="learned"):
+        plots.plot_generator_map(z, learned[:5], derived, d, spike)
+
+
+def test_class_conditional_contours_sit_at_their_labelled_densities():
+    from gan_lessons import models
+
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal([-1, 0], 0.7, (300, 2)), rng.normal([1.5, 1], 0.5, (150, 2))])
+    y = np.r_[np.zeros(300), np.ones(150)]
+    model = models.GaussianClassConditional().fit(x, y)
+    fig, ax = plt.subplots()
+    plots.plot_class_conditional(model, x, y, ax=ax)
+    labels = {float(t.get_text()) for t in ax.texts}
+    assert labels and labels <= set(plots.JOINT_LEVELS)
+    first = ax.collections[0]  # class 0's contours, one path set per level
+    for level, path in zip(first.levels, first.get_paths()):
+        if len(path.vertices):
+            joint = np.exp(model.log_joint(path.vertices[::25]).numpy()[:, 0])
+            np.testing.assert_allclose(joint, level, rtol=0.05)
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Bayes boundary" in names
+
+
+def test_likelihood_surface_bands_halve_towards_the_maximum_and_the_title_names_the_gaussian():
+    from gan_lessons import theory
+
+    d = distributions.mixture_1d([-2.0, 2.0], [0.5, 0.5])
+    x = d.sample(1000, generator=torch.Generator().manual_seed(0)).numpy().ravel()
+    fig = plots.plot_gaussian_likelihood(x, 2.0, 0.5, dist=d)
+    bands = plots.find_artist(fig, "surface")
+    top = theory.gaussian_log_likelihood(x, *theory.gaussian_mle(x)) / len(x)
+    np.testing.assert_allclose(bands.levels, top - np.asarray(plots.LIKELIHOOD_DEPTHS), atol=1e-3)
+    start = theory.gaussian_log_likelihood(x, 2.0, 0.5) / len(x)
+    assert bands.levels[0] < start < bands.levels[-3]  # a poor start has a band of its own, not the floor's
+    assert len({tuple(bands.cmap(bands.norm(v))) for v in bands.levels[:-1] + 1e-6}) == len(bands.levels) - 1
+    title = plots.find_artist(fig, "fit_title").get_text()
+    assert "2.00" in title and "0.50" in title and f"{start:.3f}" in title

@@ -141,6 +141,31 @@ def test_c_of_g_curve_reaches_its_floor_only_at_p_data():
     assert np.all(curve[np.abs(mus - 0.5) > 0.05] > -math.log(4) + 1e-4)
 
 
+def test_jsd_map_marks_its_points_over_bands_that_span_the_values():
+    # independent check: p_data is itself Gaussian, so the map's lowest value is 0, at p_data's (mu, sigma)
+    mus, sigmas = np.linspace(-2, 3, 51), np.linspace(0.4, 3.0, 27)
+    x = np.linspace(-20, 20, 4001)
+    p_data = stats.norm(0.5, 1.0).pdf(x)
+    jsd = np.array([[theory.js_divergence_on_grid(p_data, stats.norm(m, s).pdf(x), x[1] - x[0]) for m in mus]
+                    for s in sigmas])
+    assert jsd.min() == pytest.approx(0.0, abs=1e-9)
+    assert (mus[np.argmin(jsd.min(axis=0))], sigmas[np.argmin(jsd.min(axis=1))]) == (pytest.approx(0.5), pytest.approx(1.0))
+    fig, ax = plt.subplots()
+    assert plots.plot_gaussian_jsd_map(mus, sigmas, jsd, minima={"best": (0.5, 1.0)}, ax=ax, title="JSD") is fig
+    bands = plots.find_artist(fig, "jsd_map")
+    assert bands.levels[0] <= jsd.min() and bands.levels[-1] >= np.log(2)  # every value falls in a band
+    assert len(fig.axes) == 2 and "nats" in fig.axes[1].get_ylabel()  # the colour bar, with its unit
+    star = [line for line in ax.get_lines() if line.get_label() == "best"][0]
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (0.5, 1.0)
+    assert ax.get_xlim() == (-2, 3) and ax.get_ylim() == (0.4, 3.0) and ax.get_title() == "JSD"
+    assert _points_under_legend(ax, ax.get_legend()) == 0
+    with pytest.raises(ValueError, match=r"jsd must have shape \(len\(sigmas\), len\(mus\)\)"):
+        plots.plot_gaussian_jsd_map(mus, sigmas, jsd.T)
+    with pytest.raises(ValueError, match="minima must be a dict"):
+        plots.plot_gaussian_jsd_map(mus, sigmas, jsd, minima=[(0.5, 1.0)])
+    plt.close("all")
+
+
 def test_draw_bilinear_moves_the_paths():
     fig = plots.plot_bilinear_game(widgets.compute_bilinear_paths(0.1, 20))
     paths = widgets.compute_bilinear_paths(0.5, 40, x_steps=2)
@@ -188,6 +213,16 @@ def test_bilinear_panel_replays_the_game_for_its_settings():
     panel.set_values((panel.lr, 1.2), (panel.x_steps, 2))
     assert "thrown out" in panel.readout.value  # (2 * 1.2) (3 * 1.2) = 8.64 >= 4
     assert png_size(panel.image.value) == panel.blitter.canvas.get_width_height()
+
+
+def test_bilinear_panel_starts_with_the_steps_it_is_given():
+    panel = widgets.BilinearGamePanel(lr=0.5, num_rounds=30, x_steps=2, y_steps=9)
+    assert (panel.x_steps.value, panel.y_steps.value) == (2, 9)
+    expected = theory.bilinear_game(1.0, 0.5, 0.5, 30, "alternating", x_steps=2, y_steps=9)
+    np.testing.assert_array_equal(panel.paths["alternating"], expected)
+    assert "thrown out" in panel.readout.value  # (2 * 0.5) (9 * 0.5) = 4.5 >= 4
+    with pytest.raises(ValueError, match="y_steps must be between 1 and 10"):
+        widgets.BilinearGamePanel(y_steps=0)
 
 
 def test_optimal_discriminator_panel_tracks_c_of_g():
@@ -275,3 +310,17 @@ def test_noise_map_panel_follows_its_sliders():
     assert "Interactive panel" in panel.box._repr_mimebundle_()["text/plain"]
     with pytest.raises(ValueError, match="u must be"):
         widgets.NoiseMapPanel(np.array([0.0, 0.5]))
+
+
+def test_noise_map_titles_name_the_mixture_so_two_mixtures_never_look_alike():
+    import matplotlib.pyplot as plt
+
+    u = (np.arange(500) + 0.5) / 500
+    titles = []
+    for separation, weight in ((4.0, 0.7), (3.0, 0.5)):
+        fig, axes = plt.subplots(1, 2)
+        mix = widgets.draw_noise_map(axes, u, separation=separation, weight_right=weight, spread=0.5)
+        np.testing.assert_allclose(mix.weights, [1 - weight, weight])
+        titles.append(tuple(ax.get_title() for ax in axes))
+        plt.close(fig)
+    assert titles[0][0] != titles[1][0] and "0.70" in titles[0][0] and "500 samples" in titles[0][1]

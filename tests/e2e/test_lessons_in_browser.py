@@ -51,10 +51,6 @@ def panel_cells(lesson: str) -> list[int]:
 
 
 PANEL_LESSONS = [lesson for lesson in LESSONS if panel_cells(lesson)]
-# Committed before their panels carried a still; the same set as tests/test_notebooks.py's
-# NOT_YET_RERUN (see there): strict, so each fails here once it is re-executed and not removed.
-NOT_YET_RERUN = {"09_conditional_gan.ipynb", "10_evaluating_gans.ipynb"}
-_PENDING = pytest.mark.xfail(strict=True, reason="committed before issue 11's fixes; re-execute in full mode")
 
 # JavaScript: the text and the number of loaded, visible images in the outputs of code cell i.
 _OUTPUTS_JS = """(i) => {
@@ -72,8 +68,7 @@ def test_panel_lessons_found():
     assert {"05_training_1d_gan.ipynb", "06_mode_collapse.ipynb"} <= set(PANEL_LESSONS), PANEL_LESSONS
 
 
-@pytest.mark.parametrize("lesson", [pytest.param(lesson, marks=_PENDING if lesson in NOT_YET_RERUN else ())
-                                    for lesson in PANEL_LESSONS])
+@pytest.mark.parametrize("lesson", PANEL_LESSONS)
 def test_committed_panels_show_a_figure_without_running(lesson, open_notebook, artifacts_dir):
     """Opened as committed, no cell run, every panel shows a figure: its still while the notebook is
     untrusted (a lesson fresh from git: JupyterLab then renders no widget at all), the widget from its
