@@ -1,31 +1,33 @@
 """Panel (d) of lesson 05 (Figure 1 of Goodfellow et al. 2014): how close a real run gets to the
 equilibrium p_g = p_data, D = 1/2. A script that prints its figures, not a test.
 
-    .venv/bin/python benchmarks/bench_equilibrium.py                 # seeds 0-4: ~40 s of CPU per seed (4-7 min wall measured with the 2 cores shared)
-    .venv/bin/python benchmarks/bench_equilibrium.py --seeds 0 1     # fewer seeds
-    .venv/bin/python benchmarks/bench_equilibrium.py --baseline      # also the notebook's present panel (d)
+    .venv/bin/python benchmarks/bench_equilibrium.py                  # seeds 0-4, the lesson's players
+    .venv/bin/python benchmarks/bench_equilibrium.py --seeds 0 1      # fewer seeds
+    .venv/bin/python benchmarks/bench_equilibrium.py --players lab    # the lab's players instead
 
 For each seed (the seed of ``lab.default_models``, of the ``GANTrainer`` and of ``lab.compute_frame``,
-as ``SEED`` in the notebook) the script builds panels (a)-(c) exactly as lesson 05 does (150 iterations;
-1,000 updates of D alone at lr_d = 1e-2; 10 updates of G alone), then runs the schedule for panel (d)
-below and prints:
+as ``SEED`` in the notebook) the script stages panels (a)-(c) as lesson 05 does (500 iterations of
+Algorithm 1; 1,000 updates of D alone; 3 updates of G alone), then runs panel (d)'s schedule and prints:
 
 * the JSD estimate of ``compute_frame`` (p_g a binned KDE of 2,500 samples of G), in nats;
 * its sampling floor: the same estimate for 2,500 samples of p_data itself (drawn with the seed), and
   the ratio of the two; the notebook's floor (mean over sample seeds 0-4) is printed once;
 * max |D(x) - 1/2| over the grid points in the central 99 % of p_data (2 +- 2.576 * 0.5), where it is
   reached, and the same over the central 95 % (2 +- 1.96 * 0.5) for comparison;
-* the range of G's 2,500 samples (where p_g stops: G is a ReLU map of z ~ U(-1, 1), so its support is
-  an interval);
+* the range of G's 2,500 samples;
 * the wall and CPU time of panel (d) (the CPU time is the better measure when other programs share
   the cores: compare it, and the load average, with the wall time).
+
+The players (``--players``): "lesson", lesson 05's z ~ N(0, 1) and a generator of leaky ReLUs, which can
+be exactly the straight line 2 + 0.5 z; or "lab", the lab's z ~ U(-1, 1) and ReLU generator (the paper's
+uniform z), whose G would have to be the Gaussian's inverse CDF, infinitely steep at both ends.
 
 The schedule for panel (d) (``SCHEDULE``): Algorithm 1 with k = 5 discriminator steps per generator
 step and a generator 0.3 times as fast as the discriminator (two time scales), batch 256, then a
 cosine decay of both learning rates by a factor of 100:
 
-    phase 1: 12,000 iterations, d_steps = 5, lr_d = 1e-3, lr_g = 3e-4, batch 256
-    phase 2:  4,000 iterations, d_steps = 5, lr_d 1e-3 -> 1e-5 and lr_g 3e-4 -> 3e-6 (cosine), batch 256
+    phase 1: 4,000 iterations, d_steps = 5, lr_d = 1e-3, lr_g = 3e-4, batch 256
+    phase 2: 4,000 iterations, d_steps = 5, lr_d 1e-3 -> 1e-5 and lr_g 3e-4 -> 3e-6 (cosine), batch 256
 """
 from __future__ import annotations
 
@@ -51,27 +53,21 @@ LR_EVERY = 10             # iterations between two changes of a decaying learnin
 
 # (iterations, d_steps, batch size, lr_d at the start, lr_d at the end, lr_g / lr_d, decay)
 SCHEDULE = [
-    dict(n=12_000, d_steps=5, batch_size=256, lr0=1e-3, lr1=1e-3, g_ratio=0.3, decay="constant"),
+    dict(n=4_000, d_steps=5, batch_size=256, lr0=1e-3, lr1=1e-3, g_ratio=0.3, decay="constant"),
     dict(n=4_000, d_steps=5, batch_size=256, lr0=1e-3, lr1=1e-5, g_ratio=0.3, decay="cosine"),
 ]
-# The notebook's panel (d) today (lesson 05, cell 9, full budget), for --baseline.
-BASELINE = [
-    dict(n=3_000, d_steps=1, batch_size=256, lr0=1e-3, lr1=1e-3, g_ratio=1.0, decay="constant"),
-    dict(n=2_000, d_steps=1, batch_size=256, lr0=2e-4, lr1=2e-4, g_ratio=1.0, decay="constant"),
-]
+PLAYERS = {"lesson": dict(noise="gaussian", activation="leaky_relu"), "lab": dict(noise="uniform", activation="relu")}
 
 
-def panels_a_to_c(seed: int, noise: str = "uniform"):
-    """The trainer after panels (a)-(c), built as lesson 05 builds them (full budget)."""
+def panels_a_to_c(seed: int, players: str = "lesson"):
+    """The trainer after panels (a)-(c), staged as lesson 05 stages them (full budget)."""
     data = distributions.gaussian_1d(MU, SIGMA)
-    G, D = lab.default_models(dim=1, seed=seed, noise=noise)
+    G, D = lab.default_models(dim=1, seed=seed, **PLAYERS[players])
     trainer = train.GANTrainer(G, D, data, seed=seed)
-    trainer.train(150)                      # (a)
-    trainer.config.lr_d = 1e-2              # (b): D alone, towards D*
-    for _ in range(1000):
+    trainer.train(500)                      # (a)
+    for _ in range(1000):                   # (b): D alone, towards D*
         trainer.step_d()
-    trainer.config.lr_d = 1e-3
-    for _ in range(10):                     # (c): G alone
+    for _ in range(3):                      # (c): G alone
         trainer.step_g()
     return trainer, data
 
@@ -114,8 +110,8 @@ def max_gap_to_half(frame: dict, z: float) -> tuple[float, float]:
     return float(gap[j]), float(x[inside][j])
 
 
-def measure(seed: int, schedule, noise: str = "uniform") -> dict:
-    trainer, data = panels_a_to_c(seed, noise)
+def measure(seed: int, schedule, players: str = "lesson") -> dict:
+    trainer, data = panels_a_to_c(seed, players)
     wall, cpu = time.perf_counter(), time.process_time()
     run_schedule(trainer, schedule)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -134,7 +130,7 @@ def measure(seed: int, schedule, noise: str = "uniform") -> dict:
             "wall": wall, "cpu": cpu, "iterations": trainer.iteration, "d_updates": trainer.d_updates}
 
 
-def report(name: str, schedule, seeds, notebook_floor: float, noise: str = "uniform") -> None:
+def report(name: str, schedule, seeds, notebook_floor: float, players: str = "lesson") -> None:
     total = sum(p["n"] for p in schedule)
     print(f"\n{name}: {total:,} iterations after panel (c)")
     for p in schedule:
@@ -146,7 +142,7 @@ def report(name: str, schedule, seeds, notebook_floor: float, noise: str = "unif
           f"{'max|D-1/2| 99%':>15} {'(at x)':>7} {'95%':>6} {'G range':>14} {'wall':>7} {'CPU':>7}  criteria")
     rows = []
     for seed in seeds:
-        r = measure(seed, schedule, noise)
+        r = measure(seed, schedule, players)
         if "failed" in r:
             print(f"   {r['seed']:>4}  {r['failed']}; wall {r['wall']:.1f}s, CPU {r['cpu']:.1f}s", flush=True)
             continue
@@ -168,8 +164,8 @@ def report(name: str, schedule, seeds, notebook_floor: float, noise: str = "unif
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--baseline", action="store_true", help="also run the notebook's present panel (d)")
-    parser.add_argument("--noise", choices=["uniform", "gaussian"], default="uniform", help="G's noise p_z")
+    parser.add_argument("--players", choices=sorted(PLAYERS), default="lesson",
+                        help="lesson 05's players (z ~ N(0, 1), leaky ReLUs) or the lab's (z ~ U(-1, 1), ReLUs)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("machine:", machine())
@@ -180,9 +176,7 @@ def main():
     print(f"sampling floor of the JSD estimate (2,500 samples of p_data, sample seeds 0-4): "
           f"{nb_floor:.5f} +- {np.std(floors):.5f} nats (the notebook's figure); the columns below use each "
           f"seed's own floor ('ratio') and this mean ('x nb floor')")
-    if args.baseline:
-        report("the notebook's panel (d) today", BASELINE, args.seeds, nb_floor, args.noise)
-    report(f"schedule for panel (d), z ~ {args.noise}", SCHEDULE, args.seeds, nb_floor, args.noise)
+    report(f"panel (d), {args.players} players", SCHEDULE, args.seeds, nb_floor, args.players)
     print("\nload average at the end:", ", ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 

@@ -30,7 +30,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from . import distributions, metrics, plots, theory
 from .distributions import GaussianMixture, as_distribution
-from .models import NOISE, MLPDiscriminator, MLPGenerator
+from .models import ACTIVATIONS, NOISE, MLPDiscriminator, MLPGenerator
 from .plots import COLORS
 from .train import GANTrainer, TrainConfig, TrainingDiverged
 from .utils import check_choice, check_float, check_int
@@ -83,25 +83,26 @@ MIN_G_UPDATES_PER_MODE = 250
 
 # --- models and targets --------------------------------------------------------------------------
 
-def default_models(dim: int = 1, seed: int = 0, noise: str | None = None) -> tuple[MLPGenerator, MLPDiscriminator]:
+def default_models(dim: int = 1, seed: int = 0, noise: str | None = None,
+                   activation: str = "relu") -> tuple[MLPGenerator, MLPDiscriminator]:
     """The lab's G and D: 2x32 MLPs and z ~ U(-1, 1) of size 1 in 1-D (as Figure 1 of Goodfellow
-    et al. 2014); 2x64 MLPs and z ~ N(0, I) of size 2 in 2-D.
+    et al. 2014); 2x64 MLPs and z ~ N(0, I) of size 2 in 2-D. D's hidden units are leaky ReLUs.
 
     Args:
         dim: 1 or 2, the dimension of the data.
         seed: seeds the initial weights (the trainer re-draws them from its own seed on reset).
         noise: "uniform" or "gaussian" to choose p_z instead of the default for ``dim``.
+        activation: G's hidden activation, one of ``models.ACTIVATIONS`` (lesson 05's Figure 1
+            uses "leaky_relu" with Gaussian noise, so that G can be the straight line 2 + 0.5 z).
     """
     dim = check_int("dim", dim, low=1, high=2)
     noise = ("uniform" if dim == 1 else "gaussian") if noise is None else check_choice("noise", noise, NOISE)
+    activation = check_choice("activation", activation, ACTIVATIONS)
+    width = 32 if dim == 1 else 64
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int("seed", seed, low=0))
-        if dim == 1:
-            G = MLPGenerator(latent_dim=1, hidden_dims=(32, 32), out_dim=1, noise=noise)
-            D = MLPDiscriminator(in_dim=1, hidden_dims=(32, 32))
-        else:
-            G = MLPGenerator(latent_dim=2, hidden_dims=(64, 64), out_dim=2, noise=noise)
-            D = MLPDiscriminator(in_dim=2, hidden_dims=(64, 64))
+        G = MLPGenerator(latent_dim=dim, hidden_dims=(width, width), out_dim=dim, noise=noise, activation=activation)
+        D = MLPDiscriminator(in_dim=dim, hidden_dims=(width, width))
     return G, D
 
 
@@ -414,6 +415,8 @@ def build_lab_figure(dist, x=None, p_data=None, mesh=None):
     if dist.dim == 1:
         label = "$p_{data}$" if isinstance(dist, GaussianMixture) else "$p_{data}$ (KDE of your points)"
         art = build_snapshot(ax_main, x, p_data, label_data=label)
+        ax_main.set_ylim(-0.4 * art["top"], 1.3 * art["top"])  # a band above D = 1 for the legend
+        ax_main.legend(loc="upper center", ncol=4, fontsize="x-small")
         ax_main.set_title("data, generator and discriminator")
     else:
         art = _build_2d(ax_main, dist, mesh)
@@ -428,6 +431,7 @@ def build_lab_figure(dist, x=None, p_data=None, mesh=None):
                               label="JSD estimate" if dist.dim == 1 else "modes covered (fraction)")
     ax_out.axhline(0.5, color=COLORS["optimal"], ls="--", lw=1)
     ax_out.set_ylim(-0.02, 1.3)  # room above 1 for the legend
+    ax_out.set_ylabel("D's outputs; JSD (nats)" if dist.dim == 1 else "D's outputs; modes")
     ax_out.set_xlabel("iteration")
     ax_out.legend(loc="upper right", fontsize="x-small", ncol=3)
     return fig, art
