@@ -205,7 +205,7 @@ def check_alternating_round(round_fn):
     from .theory import bilinear_game
 
     for x, y, lr in ((1.0, 0.5, 0.1), (-0.3, 2.0, 0.7)):
-        got = tuple(float(v) for v in call(round_fn, x, y, lr))
+        got = tuple(float(v.detach()) if hasattr(v, "detach") else float(v) for v in call(round_fn, x, y, lr))
         expected = tuple(bilinear_game(x, y, lr, 1, "alternating")[1])
         if not close(got, expected):
             if close(got, tuple(bilinear_game(x, y, lr, 1, "simultaneous")[1])):
