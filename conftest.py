@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("GAN_LESSONS_QUICK", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 # The MNIST lessons' quick-mode weights go to a scratch folder shared by this run's lessons
-# (lesson 10 loads what 07-09 trained), never into the learner's own checkpoint folder.
+# (lesson 11 loads what 08-10 trained), never into the learner's own checkpoint folder.
 os.environ.setdefault("GAN_LESSONS_CHECKPOINTS", tempfile.mkdtemp(prefix="gan_lessons_test_checkpoints_"))
 
 

@@ -1,13 +1,13 @@
 """How long each lesson takes in full mode: executes the notebooks in order and times them.
 
-    .venv/bin/python benchmarks/bench_lessons.py 07 08 09 10            # full mode, minutes each
-    .venv/bin/python benchmarks/bench_lessons.py 07 --out-dir /tmp/run   # keep the executed copies
-    .venv/bin/python benchmarks/bench_lessons.py 07 08 09 10 --inplace   # write them back (committing)
+    .venv/bin/python benchmarks/bench_lessons.py 08 09 10 11            # full mode, minutes each
+    .venv/bin/python benchmarks/bench_lessons.py 08 --out-dir /tmp/run   # keep the executed copies
+    .venv/bin/python benchmarks/bench_lessons.py 08 09 10 11 --inplace   # write them back (committing)
 
 Every lesson runs as a learner's first run does: full mode (GAN_LESSONS_QUICK=0) and an
 empty checkpoint folder (a fresh temporary one unless --checkpoints names one), so each
 lesson trains its models instead of loading them. The lessons run in order in that one
-folder, so lesson 08 loads lesson 07's models as it would for a learner. Times are the
+folder, so lesson 09 loads lesson 08's models as it would for a learner. Times are the
 notebook's wall time from kernel start to the last cell.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "lesson_times.json"
 
 
 def find_lesson(number: str) -> Path:
-    """The notebook whose name starts with ``number`` (e.g. "07")."""
+    """The notebook whose name starts with ``number`` (e.g. "08")."""
     matches = sorted((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
     if len(matches) != 1:
         raise SystemExit(f"lesson {number!r}: expected one notebooks/{number}_*.ipynb, found {len(matches)}")
@@ -51,7 +51,7 @@ def run(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("lessons", nargs="+", help="lesson numbers, e.g. 07 08")
+    parser.add_argument("lessons", nargs="+", help="lesson numbers, e.g. 08 09")
     parser.add_argument("--checkpoints", help="checkpoint folder (default: a fresh temporary one)")
     parser.add_argument("--out-dir", help="write the executed notebooks here")
     parser.add_argument("--inplace", action="store_true", help="write the executed notebooks over the lessons")

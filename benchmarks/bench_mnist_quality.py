@@ -12,13 +12,13 @@ A. The classifier. A fresh ``classifier.MnistClassifier`` is trained on ``load_s
    function itself trains it, into a temporary file, so the number is not repeated here),
    timed, and scored on the split's test images. Target in full mode on the 59,000-image
    training part: 98.5 % test accuracy or more in 3 minutes or less on this CPU.
-B. The generators. For each lesson model (``mlp_improved`` of lesson 07 and ``dcgan`` of
-   lesson 08; also ``mlp_source``, ``cgan`` and ``acgan`` when their checkpoints exist) the
+B. The generators. For each lesson model (``mlp_improved`` of lesson 08 and ``dcgan`` of
+   lesson 09; also ``mlp_source``, ``cgan`` and ``acgan`` when their checkpoints exist) the
    checkpoint is loaded through ``mnist_gan.run_recipe`` (a missing one is skipped unless
    ``--train-missing``), 1,000 samples are drawn, and the course's classifier
    (``load_or_train_classifier``, cached) says which digit each shows. Unconditional
    models: each digit's share, and whether all ten are at 3 % or more (the target for
-   lessons 07 and 08). Conditional models: each digit is asked for equally, and the script
+   lessons 08 and 09). Conditional models: each digit is asked for equally, and the script
    reports how often the classifier reads the digit asked for.
 
 Prints a summary with the machine and, on a default full run (full mode, every part and
@@ -49,7 +49,7 @@ from gan_lessons.checkpoints import CheckpointError
 from gan_lessons.utils import quick_mode
 
 RESULTS = Path(__file__).resolve().parent / "results"
-REQUIRED = ("mlp_improved", "dcgan")             # the issue's two models (lessons 07 and 08)
+REQUIRED = ("mlp_improved", "dcgan")             # the issue's two models (lessons 08 and 09)
 OPTIONAL = ("mlp_source", "cgan", "acgan")       # measured when their checkpoints exist
 MIN_SHARE = 0.03                                 # every digit at 3 % or more
 CLASSIFIER_TARGET = {"accuracy": 0.985, "seconds": 180.0}
@@ -144,7 +144,7 @@ def main(argv=None):
                         choices=list(mnist_gan.RECIPES), help="lesson models for part B")
     parser.add_argument("--train-missing", action="store_true",
                         help="train (and save) a lesson model whose checkpoint is missing, not skip it")
-    parser.add_argument("--seed", type=int, default=99, help="seed of the samples' noise (lesson 08 uses 99)")
+    parser.add_argument("--seed", type=int, default=99, help="seed of the samples' noise (lesson 09 uses 99)")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON file to write (default: results/mnist_quality.json, "
                              "only on a default full run)")

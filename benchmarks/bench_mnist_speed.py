@@ -1,4 +1,4 @@
-r"""How fast lesson 07's model trains, beside a plain DataLoader loop and the machine's matmul floor.
+r"""How fast lesson 08's model trains, beside a plain DataLoader loop and the machine's matmul floor.
 
     .venv/bin/python benchmarks/bench_mnist_speed.py                         # ~1 min, quiet 2-core CPU
     .venv/bin/python benchmarks/bench_mnist_speed.py --rounds 3 --block 20   # smoke test, nothing written
@@ -33,7 +33,7 @@ and one G update on a batch of 100.
    - G step: G forward on 100, D forward on 100, D backward on 100 with input gradients
      (down to G's output) but no weight gradients (D is fixed), G backward: weight
      gradients of both layers, input gradient of G's last layer only (none into z).
-   For lesson 07's model that is 210.7 M MACs = 421.5 MFLOP per iteration (biases,
+   For lesson 08's model that is 210.7 M MACs = 421.5 MFLOP per iteration (biases,
    activations and Adam are not counted), FLOPs = 2 x MACs. The floor time of one
    iteration = the measured time of those matmuls alone (so the throughput is measured on
    this model's own shapes, e.g. 200 x 784 x 256); a large square matmul is timed too, for
@@ -148,7 +148,7 @@ def make_square_runner(size: int):
 # -- the two training loops -----------------------------------------------------------------
 
 def make_ours(splits, seed: int = 0) -> GANTrainer:
-    """The course's trainer on lesson 07's source model, set up as ``run_recipe`` sets it up."""
+    """The course's trainer on lesson 08's source model, set up as ``run_recipe`` sets it up."""
     recipe = mnist_gan.RECIPES[RECIPE]
     G, D = recipe.build()
     x = data.to_float(splits.train_images, recipe.scale).flatten(1)  # the MLPs take (B, 784)

@@ -1,4 +1,4 @@
-r"""A small MNIST classifier: the judge that lessons 07-10 use to say which digit a sample shows.
+r"""A small MNIST classifier: the judge that lessons 08-11 use to say which digit a sample shows.
 
 Inception-based scores need a network trained on ImageNet and a download; ours is a
 two-layer CNN trained by the package on MNIST in a few minutes on a CPU. Its softmax

@@ -1,4 +1,4 @@
-"""Lesson 10's measurements of a generator, in one place for the lesson and ``benchmarks/``.
+"""Lesson 11's measurements of a generator, in one place for the lesson and ``benchmarks/``.
 
 ``generate_unit`` draws samples from any lesson model (conditional ones get every digit
 equally often) with pixels in [0, 1]; ``evaluate_samples`` measures them every way
@@ -41,7 +41,7 @@ def _digit_share(probs: np.ndarray) -> np.ndarray:
 
 def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | None = None,
                      parzen: bool = True, batch_size: int = 1024) -> dict:
-    """Every measure of lesson 10 for ``samples`` (pixels in [0, 1]) against ``splits``' test images.
+    """Every measure of lesson 11 for ``samples`` (pixels in [0, 1]) against ``splits``' test images.
 
     Returns a dict: classifier_score (mean, std over 10 splits), frechet (to the test
     features), parzen (a ``metrics.ParzenResult``, sigma chosen on the validation images,

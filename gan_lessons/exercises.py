@@ -255,13 +255,13 @@ def check_js_divergence(jsd_fn):
     return True, "correct: JSD = (KL(p || m) + KL(q || m)) / 2 with m the average density; at most log 2."
 
 
-# --- lesson 06 ------------------------------------------------------------------------------
+# --- lessons 06-07 ---------------------------------------------------------------------------
 
 @exercise_check("Mode coverage by hand")
 def check_mode_coverage(coverage_fn):
     """``coverage_fn(samples, centres, stds)`` must return (modes captured, fraction of high-quality samples)."""
     from .distributions import GaussianMixture
-    from .metrics import mode_coverage
+    from .coverage import mode_coverage
 
     rng = np.random.default_rng(6)
     for trial in range(5):
@@ -281,7 +281,7 @@ def check_mode_coverage(coverage_fn):
             return False, (f"on test {trial + 1} expected {expected.n_captured} modes and "
                            f"{expected.high_quality:.3f} high quality, got {n_captured} and {high_quality:.3f}."
                            f"{hint} A sample is high quality when |x - mu_k| <= 3 sigma_k for its nearest mode k.")
-    return True, "correct: your coverage agrees with gan_lessons.metrics.mode_coverage on 5 random mixtures."
+    return True, "correct: your coverage agrees with gan_lessons.coverage.mode_coverage on 5 random mixtures."
 
 
 @exercise_check("Packing for PacGAN")
@@ -363,11 +363,11 @@ def check_stalled_generator_fix(answer):
     return False, f"choose one of 'd_steps', 'g_steps', 'lr_d', 'lr_g', 'g_loss', 'batch_size'; got {answer!r}."
 
 
-# --- lessons 07-10: MNIST ---------------------------------------------------------------------
+# --- lessons 08-11: MNIST ---------------------------------------------------------------------
 
 @exercise_check("Pixels to [-1, 1]")
 def check_symmetric_scale(fn):
-    """Lesson 07: uint8 images (N, 28, 28) to floats (N, 1, 28, 28) in [-1, 1]."""
+    """Lesson 08: uint8 images (N, 28, 28) to floats (N, 1, 28, 28) in [-1, 1]."""
     images = torch.tensor([0, 51, 255], dtype=torch.uint8).repeat(3, 262)[:, :784].reshape(3, 28, 28)
     out = call(fn, images)
     want = images.double().div(255).mul(2).sub(1).unsqueeze(1)
@@ -381,7 +381,7 @@ def check_symmetric_scale(fn):
 
 @exercise_check("Parameters of the source generator")
 def check_source_g_parameters(answer):
-    """Lesson 07: the number of weights and biases of the source generator."""
+    """Lesson 08: the number of weights and biases of the source generator."""
     want = 128 * 256 + 256 + 256 * 784 + 784
     if float(answer) == want:
         return True, f"{want:,}: each linear layer has in × out weights plus out biases."
@@ -392,7 +392,7 @@ def check_source_g_parameters(answer):
 
 @exercise_check("Share of each digit")
 def check_digit_shares(fn):
-    """Lesson 07: the share of samples the classifier reads as each digit."""
+    """Lesson 08: the share of samples the classifier reads as each digit."""
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(10) * 0.3, size=500)
     want = np.bincount(probs.argmax(1), minlength=10) / 500
@@ -406,7 +406,7 @@ def check_digit_shares(fn):
 
 @exercise_check("A transposed convolution's output size")
 def check_conv_transpose_size(fn):
-    """Lesson 08: the output side of a transposed convolution."""
+    """Lesson 09: the output side of a transposed convolution."""
     cases = [((7, 4, 2, 1), 14), ((14, 4, 2, 1), 28), ((1, 7, 1, 0), 7), ((5, 3, 2, 0), 11)]
     for (size, kernel, stride, padding), want in cases:
         got = call(fn, size, kernel, stride, padding)
@@ -418,7 +418,7 @@ def check_conv_transpose_size(fn):
 
 @exercise_check("Spherical interpolation")
 def check_slerp(fn):
-    """Lesson 09: spherical interpolation between two noise vectors."""
+    """Lesson 10: spherical interpolation between two noise vectors."""
     rng = np.random.default_rng(1)
     z0, z1 = rng.normal(size=16), rng.normal(size=16)
     omega = np.arccos(np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1)))
@@ -433,7 +433,7 @@ def check_slerp(fn):
 
 @exercise_check("The classifier score by hand")
 def check_classifier_score(fn):
-    """Lesson 10: the Inception-style score from (N, 10) probabilities."""
+    """Lesson 11: the Inception-style score from (N, 10) probabilities."""
     rng = np.random.default_rng(2)
     probs = rng.dirichlet(np.ones(10), size=200)
     marginal = probs.mean(0)
@@ -446,7 +446,7 @@ def check_classifier_score(fn):
 
 @exercise_check("The Frechet distance in one dimension")
 def check_frechet_1d(fn):
-    """Lesson 10: the Frechet distance between two 1-D Gaussians."""
+    """Lesson 11: the Frechet distance between two 1-D Gaussians."""
     cases = [((0.0, 1.0, 0.0, 1.0), 0.0), ((1.0, 1.0, 3.0, 1.0), 4.0), ((0.0, 4.0, 0.0, 1.0), 1.0),
              ((2.0, 9.0, -1.0, 4.0), 10.0)]
     for (m1, v1, m2, v2), want in cases:

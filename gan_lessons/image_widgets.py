@@ -1,4 +1,4 @@
-"""The image panels of lessons 09-10: walking a generator's latent space, and a real-or-fake quiz.
+"""The image panels of lessons 10-11: walking a generator's latent space, and a real-or-fake quiz.
 
 The same three layers as ``widgets``: ``compute_*`` and the quiz functions are pure torch
 or numpy, ``draw_*`` move the artists of a figure drawn once, and each panel class wires a
@@ -28,7 +28,7 @@ __all__ = [
     "score_quiz",
 ]
 
-# --- lessons 07-09: walking the latent space of a conditional generator ----------------------------
+# --- lessons 08-10: walking the latent space of a conditional generator ----------------------------
 
 INTERPOLATION_METHODS = ("slerp", "linear")
 
@@ -268,7 +268,7 @@ class InterpolationPanel(_Panel):
                               f"{float(torch.linalg.vector_norm(self.z1)):.2f}.")
 
 
-# --- lessons 07-09: can you tell real digits from generated ones? -----------------------------------
+# --- lessons 08-10: can you tell real digits from generated ones? -----------------------------------
 
 def make_quiz(real_images, fake_images, n: int = 20, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """A shuffled quiz of ``n`` images, half real and half generated when there are enough of each.

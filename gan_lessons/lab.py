@@ -28,7 +28,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from . import distributions, metrics, plots, theory
+from . import coverage, distributions, plots, theory
 from .distributions import GaussianMixture, as_distribution
 from .models import ACTIVATIONS, NOISE, MLPDiscriminator, MLPGenerator
 from .plots import COLORS
@@ -230,7 +230,7 @@ def compute_frame_1d(G, D, dist, x, z_fixed, z_line, x_real, p_data=None) -> dic
             "x_line": _forward(G, z_line).reshape(-1),
             "d_accuracy": 0.5 * (real_ok.mean() + fake_ok.mean()),
             "outside": float(np.mean((x_fake < x[0]) | (x_fake > x[-1]))),
-            "coverage": metrics.mode_coverage(x_fake, dist) if isinstance(dist, GaussianMixture) else None}
+            "coverage": coverage.mode_coverage(x_fake, dist) if isinstance(dist, GaussianMixture) else None}
 
 
 def compute_frame(trainer, seed: int = 0, n: int = 400) -> dict:
@@ -275,7 +275,7 @@ def compute_frame_2d(G, D, dist, mesh, z_fixed, x_real) -> dict:
     fake_ok = _sigmoid(_forward(D, x_fake)) < 0.5
     return {"x_fake": x_fake, "d_mesh": d_mesh, "d_accuracy": 0.5 * (real_ok.mean() + fake_ok.mean()),
             "jsd": float("nan"),
-            "coverage": metrics.mode_coverage(x_fake, dist) if isinstance(dist, GaussianMixture) else None}
+            "coverage": coverage.mode_coverage(x_fake, dist) if isinstance(dist, GaussianMixture) else None}
 
 
 def min_g_updates_to_judge_coverage(n_modes: int) -> int:
@@ -295,7 +295,7 @@ def compute_warnings(d_accuracy: float, g_grad_norm: float, coverage=None, g_los
     Args:
         d_accuracy: D's accuracy on fixed real and fake samples, in [0, 1].
         g_grad_norm: the norm of G's latest gradient.
-        coverage: a ``metrics.ModeCoverage`` of G's samples, or None.
+        coverage: a ``coverage.ModeCoverage`` of G's samples, or None.
         g_loss_recent: G's recent losses, oldest first, to spot a divergence.
         diverged: the message of a ``TrainingDiverged`` that stopped training, if any.
         g_updates: how many updates G has had; mode collapse is not judged before
@@ -525,7 +525,7 @@ class TrainingLab:
         seed: seeds the weights (Reset draws them again from it), the minibatches and the
             fixed noise the figure uses.
         generator, discriminator: the networks; default ``default_models(dim)``.
-        trainer_class: a ``GANTrainer`` or a subclass of it (lesson 06 passes its remedies).
+        trainer_class: a ``GANTrainer`` or a subclass of it (lesson 07 passes its remedies).
         trainer_kwargs: extra keyword arguments for ``trainer_class``.
         chunk_seconds: how long Play trains between two frames.
         **settings: d_steps, g_steps, lr_d, lr_g, g_loss, batch_size (see ``LIMITS``).

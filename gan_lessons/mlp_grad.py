@@ -143,25 +143,29 @@ class FastUpdates:
 
     Args:
         G, D: an ``MLPGenerator`` and an ``MLPDiscriminator``.
+        pack: PacGAN's m: D reads packs of ``pack`` consecutive samples (input size
+            ``pack * out_dim``), so a batch of B * m samples gives B logits.
     Build one with ``FastUpdates.of(G, D)``, which returns None when a network is not supported.
     """
 
-    def __init__(self, g_plan: MLPPlan, d_plan: MLPPlan, G: MLPGenerator):
+    def __init__(self, g_plan: MLPPlan, d_plan: MLPPlan, G: MLPGenerator, pack: int = 1):
         self.g_plan, self.d_plan = g_plan, d_plan
+        self.pack = pack
         self.latent_dim, self.noise = G.config.latent_dim, G.config.noise
         self.device = g_plan.params[0].device
         self.grads = {"G": _flat_like(g_plan.params), "D": _flat_like(d_plan.params)}
         self._targets: dict = {}
 
     @classmethod
-    def of(cls, G: nn.Module, D: nn.Module) -> FastUpdates | None:
-        """Fast updates for ``G`` and ``D``, or None if either is not a plain MLP on one device."""
+    def of(cls, G: nn.Module, D: nn.Module, pack: int = 1) -> FastUpdates | None:
+        """Fast updates for ``G`` and ``D`` (D on packs of ``pack`` samples), or None if either
+        is not a plain MLP on one device."""
         g_plan, d_plan = MLPPlan.of(G), MLPPlan.of(D)
         if g_plan is None or d_plan is None:
             return None
-        if G.config.out_dim != D.config.in_dim or g_plan.params[0].device != d_plan.params[0].device:
+        if pack * G.config.out_dim != D.config.in_dim or g_plan.params[0].device != d_plan.params[0].device:
             return None
-        return cls(g_plan, d_plan, G)
+        return cls(g_plan, d_plan, G, pack)
 
     def draw_z(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """The same draws as ``MLPGenerator.sample_z(n, generator)``, without its checks."""
@@ -187,10 +191,11 @@ class FastUpdates:
         targets t (``real_label`` for real, 0 for fake), :math:`\partial L_D / \partial a_i =
         (\sigma(a_i) - t_i) / m`. Returns d_loss, d_real, d_fake and d_grad_norm, as ``d_step``.
         """
-        m = x_real.shape[0]
+        k = self.pack  # with packs, m counts packs of k samples: (m * k, d) -> (m, k * d)
+        m = x_real.shape[0] // k
         x_fake = self.g_plan.forward(z)
         cache: list = []
-        logits = self.d_plan.forward(torch.cat([x_real.flatten(1), x_fake.flatten(1)]), cache)  # (2m,)
+        logits = self.d_plan.forward(torch.cat([x_real.reshape(m, -1), x_fake.reshape(m, -1)]), cache)  # (2m,)
         t = self._target(m, real_label)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, t, reduction="sum") / m
         s = torch.sigmoid(logits)
@@ -208,11 +213,11 @@ class FastUpdates:
         :math:`L_G = \frac1m\sum\log(1-\sigma(a_i))` gives :math:`-\sigma(a_i)/m`.
         Returns g_loss, g_fake and g_grad_norm, as ``g_step``.
         """
-        m = z.shape[0]
+        m = z.shape[0] // self.pack  # packs
         g_cache: list = []
         x_fake = self.g_plan.forward(z, g_cache)
         d_cache: list = []
-        logits = self.d_plan.forward(x_fake, d_cache)  # (m,)
+        logits = self.d_plan.forward(x_fake.reshape(m, -1), d_cache)  # (m,)
         s = torch.sigmoid(logits)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         if loss == "minimax":

@@ -1,9 +1,9 @@
-"""Lessons 07-09: the MNIST models, a training run with snapshots, and a live view of it.
+"""Lessons 08-10: the MNIST models, a training run with snapshots, and a live view of it.
 
 ``train_run`` wraps a trainer (``train.GANTrainer`` or a subclass) and, every
 ``every`` iterations, keeps a grid of samples from one fixed noise batch and, given the
 course's classifier, the histogram of the digits the generator draws: the record
-lessons 07-10 plot and compare. ``LiveView`` shows the run while it trains: losses,
+lessons 08-11 plot and compare. ``LiveView`` shows the run while it trains: losses,
 D(x) and D(G(z)), the latest samples and the digit histogram, in one figure updated in
 place. ``load_or_train_run`` saves the weights and the record, so re-running a lesson
 loads them instead of training again.
@@ -69,7 +69,7 @@ def improved_mlp_gan(width: int = 256) -> tuple[MLPGenerator, MLPDiscriminator]:
 
 
 def conditional_mlp_gan(width: int = 256, n_classes: int = 10):
-    """The improved MLP of lesson 07 with the label's one-hot vector given to G (with z) and D (with x)."""
+    """The improved MLP of lesson 08 with the label's one-hot vector given to G (with z) and D (with x)."""
     width = check_int("width", width, low=1)
     G = ConditionalMLPGenerator(GeneratorConfig(latent_dim=100, hidden_dims=(width, 2 * width), out_dim=784,
                                                 activation="leaky_relu", out_activation="tanh"), n_classes=n_classes)
@@ -79,10 +79,10 @@ def conditional_mlp_gan(width: int = 256, n_classes: int = 10):
 
 
 def dcgan(g_width: int = 64, d_width: int = 32, n_classes: int = 0):
-    """Lesson 08's DCGAN pair (``models.ConvGenerator`` / ``ConvDiscriminator``) with z of size 100.
+    """Lesson 09's DCGAN pair (``models.ConvGenerator`` / ``ConvDiscriminator``) with z of size 100.
 
     Half DCGAN's default widths: a quarter of the arithmetic, so an epoch takes about a
-    minute on a 2-core CPU (see lesson 08).
+    minute on a 2-core CPU (see lesson 09).
     """
     config = DCGANConfig(latent_dim=100, g_width=g_width, d_width=d_width, n_classes=n_classes)
     return ConvGenerator(config), ConvDiscriminator(config)
@@ -120,16 +120,16 @@ class Recipe:
 
 _ADAM = {"lr_d": 2e-4, "lr_g": 2e-4}
 RECIPES = {
-    # Lesson 07: the source model exactly (Adam's default betas), then the improved MLP.
+    # Lesson 08: the source model exactly (Adam's default betas), then the improved MLP.
     "mlp_source": Recipe(source_mlp_gan, "unit", {**_ADAM, "batch_size": 100, "betas": (0.9, 0.999)},
                          (9_000, 300)),
     "mlp_improved": Recipe(improved_mlp_gan, "symmetric",
                            {**_ADAM, "batch_size": 100, "betas": (0.5, 0.999), "real_label": 0.9},
                            (12_000, 300)),
-    # Lesson 08: DCGAN's settings (Radford et al. 2016, section 4).
+    # Lesson 09: DCGAN's settings (Radford et al. 2016, section 4).
     "dcgan": Recipe(dcgan, "symmetric", {**_ADAM, "batch_size": 128, "betas": (0.5, 0.999)}, (4_000, 40),
                     init_fn=dcgan_init),
-    # Lesson 09: the improved MLP given the label (Mirza and Osindero 2014), and DCGAN with
+    # Lesson 10: the improved MLP given the label (Mirza and Osindero 2014), and DCGAN with
     # AC-GAN's auxiliary classifier (Odena et al. 2017).
     "cgan": Recipe(conditional_mlp_gan, "symmetric",
                    {**_ADAM, "batch_size": 100, "betas": (0.5, 0.999), "real_label": 0.9}, (10_000, 300),
@@ -330,7 +330,7 @@ def checkpoint_path(name: str, source: str, num_iterations: int) -> Path:
     """Where lesson models are kept: ``<name>_<source>_<iterations>it[_quick].pt`` in ``checkpoint_dir()``.
 
     The data source, the training length and the mode are in the name, so a short run
-    (lesson 10's stand-in, tests, CI) is never loaded where a lesson's full run is expected.
+    (lesson 11's stand-in, tests, CI) is never loaded where a lesson's full run is expected.
     """
     num_iterations = check_int("num_iterations", num_iterations, low=1)
     for key, value in (("name", name), ("source", source)):

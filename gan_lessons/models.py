@@ -318,7 +318,7 @@ class GaussianClassConditional:
         return x, y
 
 
-# --- convolutional and conditional models for 28x28 images (lessons 07-09) ------------------
+# --- convolutional and conditional models for 28x28 images (lessons 08-10) ------------------
 
 @dataclass
 class DCGANConfig:

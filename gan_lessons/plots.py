@@ -462,7 +462,8 @@ def plot_modes_over_time(iterations, counts, ax=None, mode_labels=None, title: s
     Args:
         iterations: (T,) iterations at which coverage was measured.
         counts: (T, K) high-quality samples per mode at each time (``ModeCoverage.counts``);
-            each row is shown as fractions of the samples measured at that time.
+            each row is shown as fractions of the samples measured at that time; a time
+            with no high-quality sample at all is shaded grey.
         mode_labels: K labels for the rows (default: mode indices).
     """
     c = as_array("counts", counts, min_size=0)
@@ -482,6 +483,12 @@ def plot_modes_over_time(iterations, counts, ax=None, mode_labels=None, title: s
     ax.set_ylabel("mode")
     ax.grid(False)
     ax.figure.colorbar(im, ax=ax, label="share of high-quality samples")
+    empty = np.flatnonzero(c.sum(axis=1) == 0)  # no high-quality sample at all: grey, not white
+    for k in empty:
+        ax.axvspan(it[k] - step / 2, it[k] + step / 2, color="0.8", lw=0,
+                   label="no high-quality sample" if k == empty[0] else None)
+    if len(empty):
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.18), fontsize="small", frameon=False)
     if title:
         ax.set_title(title)
     return ax.figure
@@ -919,10 +926,10 @@ def plot_gaussian_jsd_map(mus, sigmas, jsd, minima=None, ax=None, title: str | N
     return ax.figure
 
 
-# --- lesson 06 (continued) ---------------------------------------------------------------
+# --- lessons 06-07 (continued) ---------------------------------------------------------
 
 def plot_coverage_traces(runs, ax=None, title: str | None = None):
-    """Modes captured against the iteration, one line per run (``remedies.run_mode_experiment`` results).
+    """Modes captured against the iteration, one line per run (``mode_experiments.run_mode_experiment`` results).
 
     Args:
         runs: dicts with ``trace`` ([iteration, n_captured, high_quality] rows), ``label``
@@ -930,7 +937,7 @@ def plot_coverage_traces(runs, ax=None, title: str | None = None):
     """
     runs = list(runs) if isinstance(runs, (list, tuple)) else []
     if not runs:
-        raise ValueError("runs must be a non-empty list of remedies.run_mode_experiment results")
+        raise ValueError("runs must be a non-empty list of mode_experiments.run_mode_experiment results")
     for i, run in enumerate(runs):
         check_keys(f"runs[{i}]", run, ("trace", "n_modes"))
         check_keys(f"runs[{i}]", run, ("label",) if "label" in run else ("method",))

@@ -1,4 +1,4 @@
-r"""Remedies for mode collapse: PacGAN and WGAN-GP, as subclasses of ``train.GANTrainer``.
+r"""Remedies for mode collapse: PacGAN, WGAN-GP and the unrolled GAN, as subclasses of ``train.GANTrainer``.
 
 Each remedy keeps Algorithm 1's loop (``d_steps`` updates of D, then ``g_steps`` of G,
 history, guards, settings changed between iterations) and changes only what one update
@@ -10,24 +10,33 @@ same keys as ``train.d_step`` / ``train.g_step``.
 - WGAN-GP (Gulrajani et al. 2017): D becomes a critic estimating the Wasserstein-1
   distance, kept 1-Lipschitz by a penalty on its input gradient; its gradient does not
   vanish where the two distributions do not overlap.
+- Unrolled GAN (Metz et al. 2017): G's gradient is taken against D as it will be after
+  K more updates, backpropagated through those updates, so G cannot profit from moving
+  all its samples to where D is wrong today.
 """
 from __future__ import annotations
+
+import contextlib
 
 import torch
 from torch import nn
 
 from .checks import as_tensor, check_generator, check_module, describe
-from .distributions import as_distribution
+from .mlp_grad import FastUpdates
 from .train import GANTrainer, check_finite, d_step, g_step, grad_norm
 from .utils import check_float, check_int
 
 __all__ = [
     "PacGANTrainer",
     "PackedDiscriminator",
+    "UnrolledGANTrainer",
     "WGANGPTrainer",
+    "adam_update",
+    "frozen",
     "gradient_penalty",
     "pack",
     "wgan_critic_loss",
+    "unrolled_generator_loss",
     "wgan_generator_loss",
 ]
 
@@ -104,17 +113,50 @@ class PacGANTrainer(GANTrainer):
         self.m = m
         super().__init__(generator, PackedDiscriminator(discriminator, m), data, **kwargs)
 
+    def reset(self, seed: int | None = None) -> None:
+        super().reset(seed)
+        # the hand-derived passes of mlp_grad, reading packs (the same numbers as autograd)
+        self._fast = FastUpdates.of(self.G, self.D.inner, pack=self.m)
+
     def _d_update(self) -> dict:
         n = self.config.batch_size * self.m
-        out = d_step(self.D, self.G, self.d_opt, self.sample_real(n), self.sample_z(n), self.config.real_label)
+        if self._use_fast():
+            x_real = self.sample_real(n)
+            out = self._fast.d_grads(x_real, self._fast.draw_z(n, self.rng), self.config.real_label)
+            check_finite("the discriminator's loss", out["d_loss"])
+            check_finite("the discriminator's gradient norm", out["d_grad_norm"])
+            self._fast.apply("D", self.d_opt)
+        else:
+            out = d_step(self.D, self.G, self.d_opt, self.sample_real(n), self.sample_z(n), self.config.real_label)
         self.d_updates += 1
         return out
 
     def _g_update(self) -> dict:
-        out = g_step(self.D, self.G, self.g_opt, self.sample_z(self.config.batch_size * self.m),
-                     self.config.g_loss)
+        n = self.config.batch_size * self.m
+        if self._use_fast():
+            out = self._fast.g_grads(self._fast.draw_z(n, self.rng), self.config.g_loss)
+            check_finite("the generator's loss", out["g_loss"])
+            check_finite("the generator's gradient norm", out["g_grad_norm"])
+            self._fast.apply("G", self.g_opt)
+        else:
+            out = g_step(self.D, self.G, self.g_opt, self.sample_z(n), self.config.g_loss)
         self.g_updates += 1
         return out
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module):
+    """Within the block, ``module``'s weights take no gradient (G's updates back-propagate
+    through D without accumulating into D's weights); their flags are restored after."""
+    params = list(module.parameters())
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p, f in zip(params, flags):
+            p.requires_grad_(f)
 
 
 # --- WGAN-GP ---------------------------------------------------------------------------------
@@ -216,18 +258,11 @@ class WGANGPTrainer(GANTrainer):
         return out
 
     def _g_update(self) -> dict:
-        d_params = list(self.D.parameters())
-        flags = [p.requires_grad for p in d_params]
-        for p in d_params:  # gradients through the critic, not of its weights
-            p.requires_grad_(False)
-        try:
+        with frozen(self.D):  # gradients through the critic, not of its weights
             d_fake = self.D(self.G(self.sample_z()))
             loss = wgan_generator_loss(d_fake)
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
-        finally:
-            for p, f in zip(d_params, flags):
-                p.requires_grad_(f)
         out = {"g_loss": check_finite("the generator's loss", float(loss.detach())),
                "g_fake": float(d_fake.detach().mean()),
                "g_grad_norm": check_finite("the generator's gradient norm", grad_norm(self.G.parameters()))}
@@ -236,111 +271,124 @@ class WGANGPTrainer(GANTrainer):
         return out
 
 
+# --- Unrolled GAN ----------------------------------------------------------------------------
 
-# --- the mode-collapse experiment (lesson 06 and benchmarks/bench_mode_collapse.py) ----------
+def adam_update(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor,
+                step: int, lr: float, betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-8):
+    r"""One Adam update written with differentiable operations (so it can be unrolled).
 
-METHODS = ("gan", "pacgan", "wgan-gp")
-# Full-mode iterations per run of the experiment (1-4 minutes each on a shared 2-core CPU);
-# WGAN-GP's iterations hold 5 critic updates with a double backward pass each, so fewer.
-FULL_ITERATIONS = {"gan": 4000, "pacgan": 4000, "wgan-gp": 1500}
-# PacGAN's packing degree per data set: PacGAN2 on the ring, PacGAN4 on the grid (PacGAN, Table 1).
-PACKING = {"ring": 2, "grid": 4}
+    .. math:: m_t = \beta_1 m_{t-1} + (1 - \beta_1) g, \quad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g^2,
+    .. math:: \theta_t = \theta_{t-1} - \eta\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
 
-
-def make_mode_trainer(method: str, dist, seed: int = 0, m: int = 2, width: int = 128, depth: int = 3,
-                      latent_dim: int = 2, device="cpu", **overrides) -> GANTrainer:
-    """A trainer for the 2-D mode-collapse experiment: the plain GAN, PacGAN or WGAN-GP.
-
-    The networks are ReLU MLPs (G) and leaky-ReLU MLPs (D) of ``depth`` hidden layers of
-    ``width`` units for every method, so only the method differs; PacGAN's D takes
-    ``m * dim`` inputs. Settings follow the papers where the CPU budget allows:
-    GAN and PacGAN use Adam (betas (0.5, 0.999), DCGAN) and the non-saturating loss;
-    WGAN-GP uses lambda = 10, 5 critic steps and betas (0.5, 0.9) (Gulrajani et al. 2017).
+    Kingma and Ba 2015, Algorithm 1 (torch's ``Adam`` puts epsilon in the same place; v is
+    clamped at 1e-30 under the square root so that its derivative stays finite).
+    Returns (new param, new exp_avg, new exp_avg_sq), each still attached to ``grad``'s graph.
 
     Args:
-        method: one of METHODS.
-        dist: the target distribution (e.g. ``distributions.ring_2d()``).
-        seed: seeds the weights and every minibatch.
-        m: PacGAN's packing degree.
-        width, depth, latent_dim: network sizes.
-        overrides: TrainConfig fields (lr_d, lr_g, batch_size, ...).
+        param, grad, exp_avg, exp_avg_sq: tensors of one shape (Adam's moments m and v).
+        step: t, the number of this update, >= 1.
+        lr, betas, eps: Adam's eta, (beta1, beta2) and epsilon.
     """
-    from .models import MLPDiscriminator, MLPGenerator
-    from .utils import check_choice
-
-    check_choice("method", method, METHODS)
-    dist = as_distribution(dist)
-    width = check_int("width", width, low=1)
-    depth = check_int("depth", depth, low=1)
-    G = MLPGenerator(latent_dim=latent_dim, out_dim=dist.dim, hidden_dims=(width,) * depth)
-    in_dim = dist.dim * (m if method == "pacgan" else 1)
-    D = MLPDiscriminator(in_dim=in_dim, hidden_dims=(width,) * depth)
-    settings = {"batch_size": 256, "lr_d": 1e-3, "lr_g": 1e-3}
-    if method == "wgan-gp":
-        settings.update(d_steps=5, lr_d=1e-4, lr_g=1e-4, betas=(0.5, 0.9))
-    settings.update(overrides)
-    if method == "pacgan":
-        return PacGANTrainer(G, D, dist, m=m, seed=seed, device=device, **settings)
-    if method == "wgan-gp":
-        return WGANGPTrainer(G, D, dist, seed=seed, device=device, **settings)
-    return GANTrainer(G, D, dist, seed=seed, device=device, **settings)
+    step = check_int("step", step, low=1)
+    beta1, beta2 = betas
+    exp_avg = beta1 * exp_avg + (1 - beta1) * grad
+    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
+    m_hat = exp_avg / (1 - beta1 ** step)
+    v_hat = exp_avg_sq / (1 - beta2 ** step)
+    # sqrt has an infinite derivative at 0 (a unit whose gradient is exactly 0): clamping v at
+    # 1e-30 keeps the graph finite and moves the update by under 1e-15 / (1e-15 + eps).
+    return param - lr * m_hat / (v_hat.clamp_min(1e-30).sqrt() + eps), exp_avg, exp_avg_sq
 
 
-def run_mode_experiment(method: str, dist, num_iterations: int, seed: int = 0, eval_every: int = 0,
-                        decay_from: float = 0.5, final_lr_fraction: float = 0.1, name: str | None = None,
-                        **kwargs) -> dict:
-    """Train one method on one distribution and measure its mode coverage at the end.
+def unrolled_generator_loss(D: nn.Module, G: nn.Module, d_opt: torch.optim.Optimizer, x_real: torch.Tensor,
+                            z: torch.Tensor, unroll_steps: int, g_loss: str = "minimax",
+                            real_label: float = 1.0) -> torch.Tensor:
+    r"""G's loss against D after ``unroll_steps`` look-ahead updates of D, differentiable in G.
 
-    The learning rates stay constant for the first ``decay_from`` of the iterations, then
-    fall linearly to ``final_lr_fraction`` of their start (a departure from the papers'
-    constant rates: it settles the last iterations, so the final samples are not caught
-    mid-oscillation).
+    .. math:: \theta_D^0 = \theta_D, \qquad
+              \theta_D^{k+1} = \theta_D^k - \eta\,\mathrm{Adam}\big(\nabla_{\theta_D} L_D(\theta_G, \theta_D^k)\big),
+    .. math:: L_G^K(\theta_G) = L_G\big(\theta_G, \theta_D^K(\theta_G)\big)
+
+    Metz et al. 2017 (Unrolled GANs), section 2.2, equations (7)-(8): the gradient of
+    :math:`L_G^K` flows through every look-ahead step (``create_graph=True``), the term
+    that lets G anticipate how D will answer its move. D's weights are not changed; the
+    look-ahead starts from D's optimiser state and uses one minibatch (``x_real``, ``z``)
+    for all its steps, as the authors' demonstration does.
 
     Args:
-        method, dist: see ``make_mode_trainer``.
-        num_iterations: iterations of Algorithm 1, >= 1.
-        seed: seeds the run (weights, minibatches and the 2,500 evaluation samples).
-        eval_every: also measure coverage every this many iterations (0: only at the end).
-        decay_from: fraction of the run after which the learning rates decay, in [0, 1].
-        final_lr_fraction: final learning rate over initial, in (0, 1].
-        name: the data set's name in the result (default ``dist.name``); "ring" and "grid"
-            put the published numbers beside it in ``metrics.coverage_table``.
-        kwargs: passed to ``make_mode_trainer``.
-    Returns a dict: dist, method, label, seed, iterations, seconds, n_captured, n_modes,
-    high_quality, captured, trace (a list of [iteration, n_captured, high_quality]),
-    samples (the 2,500 evaluation samples, a numpy array) and the trainer.
+        D, G: the networks (D returns logits).
+        d_opt: D's Adam optimiser, whose learning rate, betas and moments the look-ahead uses.
+        x_real: (B, ...) real samples for the look-ahead.
+        z: (B, latent_dim) noise, for the look-ahead and for G's loss.
+        unroll_steps: K >= 0 (K = 0 is the plain generator loss).
+        g_loss: "minimax" (the zero-sum game, as Metz et al. use) or "nonsaturating".
+        real_label: the target of real samples in D's loss.
     """
-    import time
+    from torch.func import functional_call
 
-    from .metrics import N_SAMPLES, generator_coverage, mode_coverage, require_modes
+    from .losses import d_loss, generator_loss
 
-    num_iterations = check_int("num_iterations", num_iterations, low=1)
-    eval_every = check_int("eval_every", eval_every, low=0)
-    decay_from = check_float("decay_from", decay_from, low=0.0, high=1.0)
-    final_lr_fraction = check_float("final_lr_fraction", final_lr_fraction, low=0.0, high=1.0, low_open=True)
-    require_modes(dist)  # before training, not after it
-    trainer = make_mode_trainer(method, dist, seed=seed, **kwargs)
-    lr_d0, lr_g0 = trainer.config.lr_d, trainer.config.lr_g
-    start = int(decay_from * num_iterations)
-    eval_rng = torch.Generator().manual_seed(10_000 + seed)
-    trace = []
-    t0 = time.perf_counter()
-    for i in range(num_iterations):
-        if i >= start:
-            scale = 1 - (1 - final_lr_fraction) * (i - start + 1) / max(num_iterations - start, 1)
-            trainer.config.lr_d, trainer.config.lr_g = lr_d0 * scale, lr_g0 * scale
-        trainer.step()
-        if eval_every and (i + 1) % eval_every == 0 and i + 1 < num_iterations:
-            cov = generator_coverage(trainer.G, dist, generator=eval_rng)
-            trace.append([i + 1, cov.n_captured, cov.high_quality])
-    seconds = time.perf_counter() - t0
-    trainer.G.eval()
-    samples = trainer.G.sample(N_SAMPLES, generator=eval_rng)
-    trainer.G.train()
-    cov = mode_coverage(samples, dist)
-    trace.append([num_iterations, cov.n_captured, cov.high_quality])
-    label = {"gan": "GAN", "pacgan": f"PacGAN{kwargs.get('m', 2)}", "wgan-gp": "WGAN-GP"}[method]
-    return {"dist": name or dist.name, "method": method, "label": label, "seed": seed,
-            "iterations": num_iterations, "seconds": seconds, "n_captured": cov.n_captured,
-            "n_modes": cov.n_modes, "high_quality": cov.high_quality, "captured": cov.captured.tolist(),
-            "trace": trace, "samples": samples.cpu().numpy(), "trainer": trainer}
+    unroll_steps = check_int("unroll_steps", unroll_steps, low=0, high=100)
+    names = [n for n, _ in D.named_parameters()]
+    params = [p for _, p in D.named_parameters()]
+    group = d_opt.param_groups[0]
+    lr, betas, eps = group["lr"], group["betas"], group["eps"]
+    moments = []
+    for p in params:
+        st = d_opt.state.get(p, {})
+        m = st.get("exp_avg")
+        moments.append((torch.zeros_like(p) if m is None else m.detach().clone(),
+                        torch.zeros_like(p) if m is None else st["exp_avg_sq"].detach().clone(),
+                        int(st["step"]) if m is not None else 0))
+    x_fake = G(z)
+    current = [p.detach().requires_grad_(True) for p in params]
+    for _ in range(unroll_steps):
+        weights = dict(zip(names, current))
+        loss = d_loss(functional_call(D, weights, (x_real,)), functional_call(D, weights, (x_fake,)),
+                      real_label)
+        grads = torch.autograd.grad(loss, current, create_graph=True)
+        stepped, new_moments = [], []
+        for p, g, (m, v, t) in zip(current, grads, moments):
+            p, m, v = adam_update(p, g, m, v, t + 1, lr, betas, eps)
+            stepped.append(p)
+            new_moments.append((m, v, t + 1))
+        current, moments = stepped, new_moments
+    logits = functional_call(D, dict(zip(names, current)), (x_fake,))
+    return generator_loss(logits, g_loss)
+
+
+class UnrolledGANTrainer(GANTrainer):
+    r"""Unrolled GAN: G is updated against D as it will be after K more updates of D.
+
+    .. math:: \theta_G \leftarrow \theta_G - \eta\,\frac{d L_G\big(\theta_G, \theta_D^K(\theta_G)\big)}{d\theta_G},
+              \qquad \theta_D \leftarrow \text{one ordinary update of D}
+
+    Metz et al. 2017, section 2.2. D's own updates are those of the plain GAN; only G's
+    gradient changes, by backpropagating through K look-ahead updates of D
+    (``unrolled_generator_loss``). Each G update costs about K + 1 double backward passes.
+
+    Args:
+        generator, discriminator, data, config, seed, device, init_fn, overrides: as ``GANTrainer``
+            (use ``optimizer="adam"``: the look-ahead follows Adam's rule).
+        unroll_steps: K, 0-100 (Metz et al.'s ring demonstration uses 5; 0 is the plain GAN).
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, data, unroll_steps: int = 5, **kwargs):
+        self.unroll_steps = check_int("unroll_steps", unroll_steps, low=0, high=100)
+        super().__init__(generator, discriminator, data, **kwargs)
+        if self.config.optimizer != "adam":
+            raise ValueError(f"optimizer must be 'adam' for UnrolledGANTrainer (the look-ahead follows Adam's "
+                             f"update), got {self.config.optimizer!r}")
+
+    def _g_update(self) -> dict:
+        c = self.config
+        loss = unrolled_generator_loss(self.D, self.G, self.d_opt, self.sample_real(), self.sample_z(),
+                                       self.unroll_steps, c.g_loss, c.real_label)
+        with frozen(self.D):  # only G's weights get this gradient
+            self.g_opt.zero_grad(set_to_none=True)
+            loss.backward()
+        out = {"g_loss": check_finite("the generator's loss", float(loss.detach())),
+               "g_grad_norm": check_finite("the generator's gradient norm", grad_norm(self.G.parameters()))}
+        self.g_opt.step()
+        self.g_updates += 1
+        return out

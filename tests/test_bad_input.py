@@ -14,12 +14,14 @@ import torch
 from gan_lessons import (
     classifier,
     conditional,
+    coverage,
     distributions,
     evaluation,
     exercises,
     losses,
     metrics,
     mnist_gan,
+    mode_experiments,
     models,
     plots,
     remedies,
@@ -161,14 +163,28 @@ DISTRIBUTIONS = [
     (distributions.as_distribution, {"data": None}, r"data must be a distribution"),
 ]
 
-METRICS = [
-    (metrics.mode_coverage, {"samples": np.zeros((3, 3)), "dist": RING}, r"samples must have shape \(n, 2\)"),
-    (metrics.mode_coverage, {"samples": np.zeros((3, 2)), "dist": distributions.EmpiricalDistribution(
+COVERAGE = [
+    (coverage.mode_coverage, {"samples": np.zeros((3, 3)), "dist": RING}, r"samples must have shape \(n, 2\)"),
+    (coverage.mode_coverage, {"samples": np.zeros((3, 2)), "dist": distributions.EmpiricalDistribution(
         np.zeros((3, 2)))}, r"dist must be a GaussianMixture with modes"),
-    (metrics.generator_coverage, {"G": "G", "dist": RING}, r"G must be a torch nn.Module"),
-    (metrics.coverage_table, {"runs": [{"dist": "ring"}]}, r"runs\[0\] lacks the key\(s\) 'method'"),
-    (metrics.coverage_table, {"runs": 5}, r"runs must be a list of run dicts"),
-    (metrics.classifier_score, {"probs": np.full((4, 2), 2.0)}, r"probs must be probabilities"),
+    (coverage.generator_coverage, {"G": "G", "dist": RING}, r"G must be a torch nn.Module"),
+    (coverage.coverage_table, {"runs": [{"dist": "ring"}]}, r"runs\[0\] lacks the key\(s\) 'method'"),
+    (coverage.coverage_table, {"runs": 5}, r"runs must be a list of run dicts"),
+    (coverage.summarise_runs, {"runs": []}, r"runs must hold at least one run"),
+    (coverage.mode_reverse_kl, {"coverage": None}, r"coverage must be a ModeCoverage"),
+    (mode_experiments.make_mode_trainer, {"method": "vae", "dist_name": "ring"}, r"method must be one of"),
+    (mode_experiments.make_mode_trainer, {"method": "gan", "dist_name": "spiral"}, r"dist_name must be one of"),
+    (mode_experiments.make_mode_trainer, {"method": "gan", "dist_name": "ring", "protocol": "mine"},
+     r"protocol must be one of"),
+    (mode_experiments.run_mode_experiment, {"method": "gan", "dist_name": "ring", "num_iterations": 0},
+     r"num_iterations must be"),
+    (remedies.adam_update, {"param": torch.zeros(1), "grad": torch.zeros(1), "exp_avg": torch.zeros(1),
+                            "exp_avg_sq": torch.zeros(1), "step": 0, "lr": 0.1}, r"step must be"),
+    (remedies.unrolled_generator_loss, {"D": D1, "G": G1, "d_opt": None, "x_real": torch.zeros(2, 1),
+                                        "z": torch.zeros(2, 1), "unroll_steps": -1}, r"unroll_steps must be"),
+]
+
+METRICS = [    (metrics.classifier_score, {"probs": np.full((4, 2), 2.0)}, r"probs must be probabilities"),
     (metrics.frechet_distance_from_features, {"features_a": np.zeros((1, 2)), "features_b": np.zeros((3, 2))},
      r"features_a must hold at least 2 rows"),
     (metrics.nearest_neighbours, {"queries": np.zeros((2, 3)), "references": np.zeros((2, 4))},
@@ -211,10 +227,6 @@ REMEDIES = [
     (remedies.gradient_penalty, {"D": D1, "x_real": torch.zeros(2, 1), "x_fake": torch.zeros(2, 1),
                                  "epsilon": [0.5]}, r"epsilon must have shape \(2,\)"),
     (remedies.wgan_critic_loss, {"d_real": "high", "d_fake": torch.zeros(2)}, r"d_real must be numbers"),
-    (remedies.make_mode_trainer, {"method": "gan", "dist": "ring"}, r"data must be a distribution"),
-    (remedies.make_mode_trainer, {"method": "vae", "dist": RING}, r"method must be one of"),
-    (remedies.run_mode_experiment, {"method": "gan", "dist": distributions.EmpiricalDistribution(
-        np.zeros((4, 2))), "num_iterations": 10 ** 6}, r"dist must be a GaussianMixture"),  # refused before training
     (remedies.PacGANTrainer, {"generator": G1, "discriminator": D1, "data": BIMODAL, "m": 2},
      r"discriminator.in_dim must be m \* sample size"),
 ]
@@ -354,7 +366,8 @@ PLOTS = [
     (plots.encode_jpeg, {"rgba": np.zeros((3, 3, 4), np.uint8), "quality": 0}, r"quality must be between 1 and 95"),
 ]
 
-TABLES = {"models": MODELS, "losses": LOSSES, "theory": THEORY, "distributions": DISTRIBUTIONS, "metrics": METRICS,
+TABLES = {"models": MODELS, "losses": LOSSES, "theory": THEORY, "distributions": DISTRIBUTIONS,
+          "coverage": COVERAGE, "metrics": METRICS,
           "train": TRAIN, "remedies": REMEDIES, "conditional": CONDITIONAL, "classifier": CLASSIFIER,
           "evaluation": EVALUATION, "mnist_gan": MNIST_GAN, "plots": PLOTS}
 CASES = [pytest.param(fn, kwargs, pattern, id=f"{module}-{i}-{pattern.split(' ')[0]}")

@@ -1,4 +1,4 @@
-"""Lesson 10's measurements: generate_unit against generators whose output is known, and
+"""Lesson 11's measurements: generate_unit against generators whose output is known, and
 evaluate_samples / real_references against direct calls of ``metrics``.
 
 Everything runs on tiny fake generators and random uint8 images made here; MNIST is never

@@ -56,7 +56,7 @@ def test_lesson_05_checks_accept_the_right_answers_only(capsys):
     assert "divide by m" in out and "sign is flipped" in out
 
 
-# --- lessons 07-10: MNIST ---------------------------------------------------------------------
+# --- lessons 08-11: MNIST ---------------------------------------------------------------------
 # Each check: an independent correct answer passes, a typical mistake fails with a hint, an
 # unfinished body (``...``, so None) counts as not attempted, and an answer that raises is caught.
 import torch
@@ -94,7 +94,7 @@ def test_symmetric_scale_check(capsys):
 
 
 def test_symmetric_scale_check_accepts_an_answer_that_reshapes_to_mnist_shape(capsys):
-    def to_symmetric(images):  # follows lesson 07's exercise text: (N, 28, 28) -> (N, 1, 28, 28)
+    def to_symmetric(images):  # follows lesson 08's exercise text: (N, 28, 28) -> (N, 1, 28, 28)
         return images.float().div(127.5).sub(1).reshape(len(images), 1, 28, 28)
 
     images = torch.randint(0, 256, (5, 28, 28), dtype=torch.uint8)

@@ -1,4 +1,4 @@
-"""The image panels of lessons 09-10, built headless: latent interpolation and the real-or-fake quiz."""
+"""The image panels of lessons 10-11, built headless: latent interpolation and the real-or-fake quiz."""
 import base64
 import math
 
@@ -12,7 +12,7 @@ from fakes import png_size
 
 from gan_lessons import image_widgets, models, plots
 
-# --- latent interpolation (lessons 07-09) ------------------------------------------------------------
+# --- latent interpolation (lessons 08-10) ------------------------------------------------------------
 
 def test_interpolation_endpoints_are_exact_and_linear_midpoint_is_the_mean():
     gen = torch.Generator().manual_seed(0)
@@ -211,7 +211,7 @@ def test_image_panels_display_a_still_and_a_sentence_for_viewers_without_widgets
     quiz = image_widgets.RealOrFakeQuiz(torch.rand(10, 784), torch.rand(10, 784), n=8, seed=2)
     walk = image_widgets.InterpolationPanel(tiny_conditional_generator(), n_steps=3)
     for panel, name in ((quiz, "the real-or-fake quiz"), (walk, "a walk through G's noise space")):
-        data, _ = DisplayFormatter().format(panel.box)  # lessons 09 and 10 display the box
+        data, _ = DisplayFormatter().format(panel.box)  # lessons 10 and 11 display the box
         assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.box.model_id
         assert data["text/plain"] == f"Interactive panel ({name}): run this cell to use it."
         assert base64.b64decode(data["image/png"]) == panel.image.value

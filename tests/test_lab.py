@@ -15,7 +15,7 @@ from scipy import stats
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from gan_lessons import distributions, lab, metrics, theory
+from gan_lessons import coverage, distributions, lab, theory
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_frame_1d_matches_direct_computation(panel):
     np.testing.assert_allclose(f["x_line"], x_line, rtol=1e-5)
     np.testing.assert_allclose(f["d_star"], f["p_data"] / (f["p_data"] + f["p_g"]), rtol=1e-9)
     assert f["jsd"] == pytest.approx(theory.js_divergence_on_grid(f["p_data"], f["p_g"], panel.x[1] - panel.x[0]))
-    assert f["coverage"].n_captured == metrics.mode_coverage(f["x_fake"], panel.dist).n_captured
+    assert f["coverage"].n_captured == coverage.mode_coverage(f["x_fake"], panel.dist).n_captured
 
 
 def test_warnings_on_hand_made_cases():
@@ -74,7 +74,7 @@ def test_warnings_on_hand_made_cases():
     assert "D wins outright" in lab.compute_warnings(1.0, 1e-4)[0]
     assert "D is winning" in lab.compute_warnings(0.97, 1.0)[0]
     dist = distributions.mixture_1d([-4.0, 0.0, 4.0], [0.3, 0.3, 0.3])
-    collapsed = metrics.mode_coverage(np.zeros(100), dist)
+    collapsed = coverage.mode_coverage(np.zeros(100), dist)
     assert any("1 of 3 modes" in w for w in lab.compute_warnings(0.6, 0.5, collapsed))
     climbing = np.concatenate([np.full(100, 1.0), np.full(100, 9.0)])
     assert any("climbing" in w for w in lab.compute_warnings(0.6, 0.5, g_loss_recent=climbing))
@@ -83,7 +83,7 @@ def test_warnings_on_hand_made_cases():
 
 def test_mode_collapse_is_judged_only_after_enough_updates_of_g():
     dist = distributions.mixture_1d([-4.0, 0.0, 4.0], [0.3, 0.3, 0.3])
-    collapsed = metrics.mode_coverage(np.zeros(100), dist)  # 1 of 3 modes
+    collapsed = coverage.mode_coverage(np.zeros(100), dist)  # 1 of 3 modes
     wait = lab.min_g_updates_to_judge_coverage(3)
     assert wait == 3 * lab.MIN_G_UPDATES_PER_MODE == 750
     assert lab.min_g_updates_to_judge_coverage(8) == 2000  # the ring of 8
@@ -92,7 +92,7 @@ def test_mode_collapse_is_judged_only_after_enough_updates_of_g():
     for g_updates in (wait, 10 * wait, None):  # None: a finished run, judged as it is
         warnings = lab.compute_warnings(0.6, 0.5, collapsed, g_updates=g_updates)
         assert any("1 of 3 modes" in w for w in warnings)
-    covered = metrics.mode_coverage(np.array([-4.0, 0.0, 4.0] * 10), dist)
+    covered = coverage.mode_coverage(np.array([-4.0, 0.0, 4.0] * 10), dist)
     assert lab.compute_warnings(0.6, 0.5, covered, g_updates=10 * wait) == []
     with pytest.raises(ValueError, match="n_modes"):
         lab.min_g_updates_to_judge_coverage(0)

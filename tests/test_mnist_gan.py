@@ -1,4 +1,4 @@
-"""Lessons 07-09's MNIST helpers: the models' architectures, sampling, digit counts, runs with
+"""Lessons 08-10's MNIST helpers: the models' architectures, sampling, digit counts, runs with
 snapshots, load-or-train, and the live view, on tiny fake data made here (MNIST is never read)."""
 import math
 from collections import Counter

@@ -1,13 +1,14 @@
-"""PacGAN and WGAN-GP against hand computations: packing by hand, the penalty in closed
-form and by per-sample autograd, and each trainer's update against the same update
-written out from the same random draws."""
+"""PacGAN, WGAN-GP and the unrolled GAN against hand computations: packing by hand, the
+penalty in closed form and by per-sample autograd, each trainer's update against the
+same update written out from the same random draws, and the unrolled generator's
+gradient against finite differences of its look-ahead written out by hand."""
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from gan_lessons import distributions, metrics, models, remedies
+from gan_lessons import distributions, models, remedies
 from gan_lessons.train import GANTrainer
 
 # --- packing ---------------------------------------------------------------------------------
@@ -176,48 +177,125 @@ def test_wgan_gp_iteration_uses_d_steps():
         remedies.WGANGPTrainer(G, D, distributions.grid_2d(), gp_weight=-1.0)
 
 
-# --- the experiment runner -------------------------------------------------------------------
+# --- PacGAN's fast path ----------------------------------------------------------------------
 
-def test_run_mode_experiment_measures_its_own_samples():
-    ring = distributions.ring_2d()
-    out = remedies.run_mode_experiment("pacgan", ring, 20, seed=1, m=2, eval_every=5, width=16, depth=1,
-                                       name="ring")
-    trainer = out["trainer"]
-    assert isinstance(trainer, remedies.PacGANTrainer) and trainer.iteration == 20
-    assert trainer.D.inner.config.in_dim == 4
-    # the learning rates decayed linearly to a tenth over the second half
-    assert trainer.config.lr_d == pytest.approx(1e-4) and trainer.config.lr_g == pytest.approx(1e-4)
-    assert [row[0] for row in out["trace"]] == [5, 10, 15, 20]
-    cov = metrics.mode_coverage(out["samples"], ring)
-    assert (out["n_captured"], out["high_quality"]) == (cov.n_captured, cov.high_quality)
-    assert out["samples"].shape == (metrics.N_SAMPLES, 2)
-    assert out["label"] == "PacGAN2" and out["dist"] == "ring"
+def test_pacgan_fast_path_matches_autograd():
+    def make(fast):
+        G = models.MLPGenerator(latent_dim=2, out_dim=2, hidden_dims=(16, 16))
+        D = models.MLPDiscriminator(in_dim=6, hidden_dims=(16,), activation="relu")
+        tr = remedies.PacGANTrainer(G, D, distributions.ring_2d(), m=3, seed=4, batch_size=32)
+        tr.fast_path = fast
+        return tr
 
-
-def test_make_mode_trainer_settings_and_errors():
-    grid = distributions.grid_2d()
-    w = remedies.make_mode_trainer("wgan-gp", grid, width=8, depth=1)
-    assert isinstance(w, remedies.WGANGPTrainer)
-    assert (w.config.d_steps, w.config.lr_d, w.config.betas) == (5, 1e-4, (0.5, 0.9))
-    g = remedies.make_mode_trainer("gan", grid, width=8, depth=1, lr_d=2e-3)
-    assert type(g) is GANTrainer and g.config.lr_d == 2e-3
-    with pytest.raises(ValueError, match="method must be one of"):
-        remedies.make_mode_trainer("vae", grid)
-    with pytest.raises(ValueError, match="num_iterations"):
-        remedies.run_mode_experiment("gan", grid, 0)
+    fast, slow = make(True), make(False)
+    assert fast._fast is not None and fast._fast.pack == 3
+    for _ in range(3):
+        a, b = fast.step(), slow.step()
+        for key in ("d_loss", "d_real", "d_fake", "g_loss"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), key
+    for p, q in zip(list(fast.G.parameters()) + list(fast.D.parameters()),
+                    list(slow.G.parameters()) + list(slow.D.parameters())):
+        assert torch.allclose(p, q, atol=1e-6)
 
 
-def test_coverage_table_and_trace_plot():
-    import matplotlib
-    matplotlib.use("Agg")
-    from gan_lessons import plots
+# --- the unrolled GAN ------------------------------------------------------------------------
 
-    runs = [{"dist": "ring", "method": "gan", "label": "GAN", "seed": s, "n_captured": n, "n_modes": 8,
-             "high_quality": hq, "seconds": 10.0, "trace": [[100, 2, 0.1], [200, n, hq]]}
-            for s, n, hq in ((0, 8, 0.9), (1, 6, 0.5))]
-    text = metrics.coverage_table(runs)
-    assert "mean  7.0 /  70.0 %" in text and "PacGAN2 (PacGAN, Table 1): 7.9 / 95.6 %" in text
-    fig = plots.plot_coverage_traces(runs)
-    assert len(fig.axes[0].lines) == 3  # two runs and the dotted line at 8 modes
-    with pytest.raises(ValueError, match="at least one run"):
-        metrics.coverage_table([])
+def test_adam_update_matches_torch_adam():
+    torch.manual_seed(0)
+    w = torch.randn(5, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.01, betas=(0.5, 0.9))
+    p, m, v = w.detach().clone(), torch.zeros(5), torch.zeros(5)
+    for t in range(1, 4):
+        g = torch.randn(5)
+        w.grad = g.clone()
+        opt.step()
+        p, m, v = remedies.adam_update(p, g, m, v, t, 0.01, (0.5, 0.9))
+        assert torch.allclose(p, w.detach(), atol=1e-7)
+        assert torch.allclose(m, opt.state[w]["exp_avg"]) and torch.allclose(v, opt.state[w]["exp_avg_sq"])
+    with pytest.raises(ValueError, match="step"):
+        remedies.adam_update(p, g, m, v, 0, 0.01)
+
+
+def _tiny_pair(dtype=torch.float64):
+    torch.manual_seed(3)
+    G = models.MLPGenerator(latent_dim=1, out_dim=1, hidden_dims=(3,), activation="tanh").to(dtype)
+    D = models.MLPDiscriminator(in_dim=1, hidden_dims=(4,), activation="tanh").to(dtype)
+    return G, D
+
+
+def test_unrolled_loss_with_no_look_ahead_is_the_generator_loss():
+    G, D = _tiny_pair()
+    d_opt = torch.optim.Adam(D.parameters(), lr=0.1)
+    z, x = torch.randn(8, 1, dtype=torch.float64), torch.randn(8, 1, dtype=torch.float64)
+    plain = torch.log1p(-torch.sigmoid(D(G(z)))).mean()  # minimax: E log(1 - D(G(z)))
+    assert remedies.unrolled_generator_loss(D, G, d_opt, x, z, 0).item() == pytest.approx(plain.item())
+
+
+def test_unrolled_gradient_matches_finite_differences_through_the_look_ahead():
+    # L(theta_G) = L_G(theta_G, theta_D^K(theta_G)) with K = 3 Adam steps of D, written out by
+    # hand here; its derivative by central differences must equal autograd's, which holds only
+    # if the gradient flows through D's look-ahead (the second-order term of Metz et al.).
+    G, D = _tiny_pair()
+    d_opt = torch.optim.Adam(D.parameters(), lr=0.05, betas=(0.5, 0.999))
+    z, x = torch.randn(16, 1, dtype=torch.float64), 1.0 + 0.5 * torch.randn(16, 1, dtype=torch.float64)
+    K = 3
+
+    def surrogate():
+        with torch.no_grad():
+            d = [p.clone() for p in D.parameters()]
+            m = [torch.zeros_like(p) for p in d]
+            v = [torch.zeros_like(p) for p in d]
+            for t in range(1, K + 1):
+                dd = [p.clone().requires_grad_(True) for p in d]
+                with torch.enable_grad():
+                    def Dfun(inp, w=dd):
+                        return (torch.tanh(inp @ w[0].T + w[1]) @ w[2].T + w[3]).squeeze(1)
+                    x_fake = G(z)
+                    loss = -(torch.nn.functional.logsigmoid(Dfun(x)).mean()
+                             + torch.nn.functional.logsigmoid(-Dfun(x_fake)).mean())
+                    grads = torch.autograd.grad(loss, dd)
+                for i, g in enumerate(grads):
+                    m[i] = 0.5 * m[i] + 0.5 * g
+                    v[i] = 0.999 * v[i] + 0.001 * g * g
+                    d[i] = d[i] - 0.05 * (m[i] / (1 - 0.5 ** t)) / ((v[i] / (1 - 0.999 ** t)).sqrt() + 1e-8)
+            logits = (torch.tanh(G(z) @ d[0].T + d[1]) @ d[2].T + d[3]).squeeze(1)
+            return torch.nn.functional.logsigmoid(-logits).mean().item()  # E log(1 - D_K(G(z)))
+
+    loss = remedies.unrolled_generator_loss(D, G, d_opt, x, z, K)
+    assert loss.item() == pytest.approx(surrogate(), rel=1e-9)
+    grads = torch.autograd.grad(loss, list(G.parameters()))
+    # the same gradient with the look-ahead treated as a constant (first order): must differ
+    plain_first_order = None
+    h = 1e-6
+    for p, g in zip(G.parameters(), grads):
+        for idx in [(0,) * p.ndim, tuple(s - 1 for s in p.shape)]:
+            with torch.no_grad():
+                old = p[idx].item()
+                p[idx] = old + h
+                up = surrogate()
+                p[idx] = old - h
+                down = surrogate()
+                p[idx] = old
+            assert g[idx].item() == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-8)
+    assert plain_first_order is None
+    # D's own weights and optimiser state were not changed by the look-ahead
+    assert all(len(s) == 0 for s in d_opt.state.values())
+
+
+def test_unrolled_trainer_moves_only_g_in_the_g_update():
+    G = models.MLPGenerator(latent_dim=2, out_dim=2, hidden_dims=(8,))
+    D = models.MLPDiscriminator(in_dim=2, hidden_dims=(8,))
+    tr = remedies.UnrolledGANTrainer(G, D, distributions.ring_2d(), unroll_steps=2, batch_size=16,
+                                     g_loss="minimax", seed=1)
+    tr.step()  # one D update (Adam state now exists), one unrolled G update
+    d_before = [p.detach().clone() for p in tr.D.parameters()]
+    g_before = [p.detach().clone() for p in tr.G.parameters()]
+    out = tr.step_g()
+    assert all(torch.equal(a, b) for a, b in zip(d_before, tr.D.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, tr.G.parameters()))
+    assert math.isfinite(out["g_loss"]) and out["g_grad_norm"] > 0
+    assert all(p.requires_grad for p in tr.D.parameters())
+    with pytest.raises(ValueError, match="optimizer must be 'adam'"):
+        remedies.UnrolledGANTrainer(G, D, distributions.ring_2d(), optimizer="sgd")
+    with pytest.raises(ValueError, match="unroll_steps"):
+        remedies.UnrolledGANTrainer(G, D, distributions.ring_2d(), unroll_steps=-1)
