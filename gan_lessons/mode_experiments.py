@@ -66,7 +66,8 @@ PROTOCOLS = {
         name="veegan",
         source=("VEEGAN's 2-D notebooks (Srivastava et al. 2017): G with two hidden layers of 128 ReLU "
                 "units, D with one hidden layer of 128, Adam lr 1e-3 with beta1 0.5, batch 500, "
-                "100 epochs of 1,000 iterations"),
+                "100 epochs of 1,000 iterations; here with 2-D noise (VEEGAN's notebook draws 254 + 1 "
+                "dimensions) and alternating updates (it updates both players in one step)"),
         g_hidden=(128, 128), d_hidden=(128,), latent_dim=2, batch_size=500, lr=1e-3, betas=(0.5, 0.999),
         paper_iterations=100_000),
 }
