@@ -83,7 +83,7 @@ def conditional_labels(n: int, n_classes: int = 10) -> torch.Tensor:
 def generator_part(name: str, splits, classifier, train_missing: bool, seed: int) -> dict:
     """Part B for one lesson model: load (or train) it, draw ``N_SAMPLES``, read them with ``classifier``."""
     recipe = mnist_gan.RECIPES[name]
-    path = mnist_gan.checkpoint_path(name, splits.source, recipe.num_iterations)
+    path = mnist_gan.recipe_checkpoint_path(name, splits.source, recipe.num_iterations)
     row = {"model": name, "checkpoint": str(path), "iterations": recipe.num_iterations,
            "conditional": recipe.conditional}
     if not path.exists() and not train_missing:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .checks import check_keys, check_module, describe
-from .utils import check_float, check_int
+from .utils import check_choice, check_float, check_int
 
 __all__ = [
     "COVERAGE_RUN_KEYS",
@@ -31,6 +31,7 @@ __all__ = [
     "mode_reverse_kl",
     "require_modes",
     "summarise_runs",
+    "track_coverage",
 ]
 
 # The number of samples the literature's tables are measured on (VEEGAN, PacGAN).
@@ -140,6 +141,35 @@ def generator_coverage(G, dist, n_samples: int = N_SAMPLES, n_std: float = 3.0,
     return mode_coverage(x, dist, n_std=n_std)
 
 
+def track_coverage(trainer, dist, num_iterations: int, every: int, n_samples: int = N_SAMPLES,
+                   n_std: float = 3.0, generator: torch.Generator | None = None) -> dict:
+    """Train ``trainer`` for ``num_iterations`` iterations, measuring ``generator_coverage`` of
+    its generator every ``every`` iterations and after the last.
+
+    Args:
+        trainer: a ``train.GANTrainer`` (or a subclass) whose ``G`` has ``sample(n, generator)``.
+        dist: the target ``GaussianMixture``.
+        num_iterations, every: as ``GANTrainer.train``.
+        n_samples, n_std: see ``generator_coverage``.
+        generator: a torch.Generator for every measurement's noise, drawn in turn.
+    Returns a dict of arrays, one row per measurement: iterations (T,), counts (T, K),
+    high_quality (T,) and n_captured (T,).
+    """
+    require_modes(dist)
+    n_samples = check_int("n_samples", n_samples, low=1)
+    rows = []
+
+    def record(tr):
+        rows.append((tr.iteration, generator_coverage(tr.G, dist, n_samples, n_std, generator=generator)))
+
+    trainer.train(num_iterations, callback=record, every=every)
+    k = int(dist.n_modes)
+    return {"iterations": np.array([it for it, _ in rows], dtype=int),
+            "counts": np.array([c.counts for _, c in rows]).reshape(len(rows), k),
+            "high_quality": np.array([c.high_quality for _, c in rows], dtype=float),
+            "n_captured": np.array([c.n_captured for _, c in rows], dtype=int)}
+
+
 def mode_reverse_kl(coverage: ModeCoverage, weights=None) -> float:
     r"""Reverse KL divergence, in nats, from the generator's shares of the modes to the data's.
 
@@ -237,7 +267,7 @@ def summarise_runs(runs) -> list[dict]:
     return rows
 
 
-def coverage_table(runs, published: bool = True, per_seed: bool = False) -> str:
+def coverage_table(runs, published: bool | str = True, per_seed: bool = False) -> str:
     """A text table of mode-coverage runs: mean ± standard error over seeds, and the papers' rows.
 
     Args:
@@ -245,16 +275,26 @@ def coverage_table(runs, published: bool = True, per_seed: bool = False) -> str:
             high_quality (a fraction) and seconds, as ``benchmarks/bench_mode_collapse.py``
             writes them; optional keys: label (names the row; default: method; runs with the
             same label are one row) and reverse_kl.
-        published: add the published rows (``PUBLISHED_COVERAGE``) under each data set.
+        published: add the published rows (``PUBLISHED_COVERAGE``) under each data set; a
+            paper's name ("VEEGAN" or "PacGAN") adds only that paper's rows.
         per_seed: also list every seed's two numbers.
     """
+    papers = sorted({src.split(",")[0] for rows_ in PUBLISHED_COVERAGE.values() for src, *_ in rows_})
+    if isinstance(published, str):
+        check_choice("published", published, tuple(papers))
+    elif not isinstance(published, (bool, np.bool_)):
+        raise ValueError(f"published must be True, False or a paper's name ({', '.join(papers)}), got {published!r}")
+
+    def shown(src):
+        return published is True or (isinstance(published, str) and src.split(",")[0] == published)
+
     rows = summarise_runs(runs)
     runs = list(runs)
     lines = []
     for name in dict.fromkeys(r["dist"] for r in rows):
         mine = [r for r in rows if r["dist"] == name]
-        labels = [r["label"] for r in mine] + ([f"{m} ({src})" for src, m, _, _ in PUBLISHED_COVERAGE.get(name, [])]
-                                               if published else [])
+        labels = [r["label"] for r in mine] + [f"{m} ({src})" for src, m, _, _ in PUBLISHED_COVERAGE.get(name, [])
+                                               if shown(src)]
         width = max(len(label) for label in labels)
         lines.append(f"{name} ({mine[0]['n_modes']} modes), {N_SAMPLES:,} samples per run: "
                      "modes captured | % high-quality samples | reverse KL (nats)")
@@ -269,8 +309,8 @@ def coverage_table(runs, published: bool = True, per_seed: bool = False) -> str:
                 sub = [x for x in runs if x["dist"] == name and x.get("label", x["method"]) == r["label"]]
                 lines.append("  " + " " * width + "  " + "  ".join(
                     f"seed {x['seed']}: {x['n_captured']} / {100 * x['high_quality']:.1f} %" for x in sub))
-        if published:
-            for src, method, modes, hq in PUBLISHED_COVERAGE.get(name, []):
+        for src, method, modes, hq in PUBLISHED_COVERAGE.get(name, []):
+            if shown(src):
                 label = f"{method} ({src})"
                 lines.append(f"  {label:{width}s}  {modes:4.1f}       | {hq:5.1f}        |  (published)")
     return "\n".join(lines)

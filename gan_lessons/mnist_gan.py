@@ -44,12 +44,28 @@ from .train import HISTORY_KEYS, GANTrainer
 from .utils import Progress, budget, check_choice, check_int, check_pixel_range, checkpoint_dir, quick_mode
 
 __all__ = ["RECIPES", "LiveView", "Recipe", "checkpoint_path", "conditional_mlp_gan", "dcgan", "digit_counts",
-           "generate", "improved_mlp_gan", "load_or_train_run", "run_recipe", "sample_images", "snapshot_every",
-           "source_mlp_gan", "train_run"]
+           "generate", "improved_mlp_gan", "load_or_train_run", "recipe_checkpoint_path", "run_recipe", "sample_images",
+           "snapshot_every", "source_init", "source_mlp_gan", "train_run"]
+
+
+def source_init(module: nn.Module) -> None:
+    r"""The source model's initialisation: every weight drawn from N(0, 0.01²), every bias 0.
+
+    .. math:: W_{ij} \sim \mathcal N(0, 0.01^2), \qquad b_j = 0
+
+    Apply it with ``module.apply(source_init)`` (or as a trainer's ``init_fn``).
+    """
+    if isinstance(module, nn.Linear):
+        with torch.no_grad():
+            module.weight.normal_(0.0, 0.01)
+            if module.bias is not None:
+                module.bias.zero_()
 
 
 def source_mlp_gan() -> tuple[MLPGenerator, MLPDiscriminator]:
-    """The course's source model: G 128 -> 256 ReLU -> 784 sigmoid; D 784 -> 256 ReLU -> 1."""
+    """The course's source model: G 128 -> 256 ReLU -> 784 sigmoid; D 784 -> 256 ReLU -> 1.
+
+    Its recipe (``RECIPES["mlp_source"]``) initialises both with ``source_init``."""
     G = MLPGenerator(GeneratorConfig(latent_dim=128, hidden_dims=(256,), out_dim=784, activation="relu",
                                      out_activation="sigmoid"))
     D = MLPDiscriminator(DiscriminatorConfig(in_dim=784, hidden_dims=(256,), activation="relu"))
@@ -99,6 +115,9 @@ class Recipe:
         iterations: the lesson's budget, (full, quick).
         trainer: the trainer class's name in ``TRAINERS``.
         init_fn: applied to every module after the default initialisation (DCGAN's N(0, 0.02)).
+        conditional: G and D take the digit's label.
+    A recipe's ``fingerprint`` names its checkpoint, so a changed recipe never loads the
+    weights an older one saved.
     """
 
     build: Callable
@@ -117,12 +136,24 @@ class Recipe:
     def num_iterations(self) -> int:
         return budget(full=self.iterations[0], quick=self.iterations[1])
 
+    @property
+    def fingerprint(self) -> str:
+        """Eight hex digits of a hash of everything that shapes the trained models (not the budget)."""
+        import hashlib
+
+        def name(fn):
+            return None if fn is None else f"{fn.__module__}.{fn.__qualname__}"
+
+        text = repr((name(self.build), self.scale, sorted(self.settings.items()), self.trainer, name(self.init_fn),
+                     self.conditional))
+        return hashlib.sha1(text.encode()).hexdigest()[:8]
+
 
 _ADAM = {"lr_d": 2e-4, "lr_g": 2e-4}
 RECIPES = {
-    # Lesson 08: the source model exactly (Adam's default betas), then the improved MLP.
+    # Lesson 08: the source model exactly (its N(0, 0.01^2) weights, Adam's default betas), then the improved MLP.
     "mlp_source": Recipe(source_mlp_gan, "unit", {**_ADAM, "batch_size": 100, "betas": (0.9, 0.999)},
-                         (9_000, 300)),
+                         (9_000, 300), init_fn=source_init),
     "mlp_improved": Recipe(improved_mlp_gan, "symmetric",
                            {**_ADAM, "batch_size": 100, "betas": (0.5, 0.999), "real_label": 0.9},
                            (12_000, 300)),
@@ -164,7 +195,7 @@ def run_recipe(name: str, splits, num_iterations: int | None = None, classifier=
     num_iterations = recipe.num_iterations if num_iterations is None else check_int(
         "num_iterations", num_iterations, low=1)
     G, D = recipe.build()
-    path = checkpoint_path(name, splits.source, num_iterations)
+    path = recipe_checkpoint_path(name, splits.source, num_iterations)
 
     def train_fn():
         x = to_float(splits.train_images, recipe.scale)
@@ -340,6 +371,13 @@ def checkpoint_path(name: str, source: str, num_iterations: int) -> Path:
     return checkpoint_dir() / f"{name}_{source}_{num_iterations}it{suffix}.pt"
 
 
+def recipe_checkpoint_path(name: str, source: str, num_iterations: int) -> Path:
+    """Where ``run_recipe(name, ...)`` keeps its models: ``checkpoint_path`` with the recipe's
+    fingerprint in the name (``mlp_source-1a2b3c4d_train_9000it.pt``)."""
+    check_choice("name", name, tuple(RECIPES))
+    return checkpoint_path(f"{name}-{RECIPES[name].fingerprint}", source, num_iterations)
+
+
 def load_or_train_run(path, models: dict[str, nn.Module], train_fn: Callable[[], dict],
                       retrain: bool = False, required_meta: dict | None = None) -> tuple[dict, bool]:
     """Load the models and their run record from ``path``, or call ``train_fn()`` and save both.
@@ -414,14 +452,18 @@ class LiveView:
         title: shown above the figure.
         digits: add the digit-histogram panel (needs a classifier in ``train_run``).
         nrow: images per row of the sample grid.
+        n_show: how many of the snapshot's images the grid shows (default nrow², at most the
+            snapshot's): few enough that each digit is drawn large enough to read.
         display: show it in the notebook (False in tests).
     """
 
-    def __init__(self, title: str = "", digits: bool = True, nrow: int = 10, display: bool = True):
+    def __init__(self, title: str = "", digits: bool = True, nrow: int = 6, n_show: int | None = None,
+                 display: bool = True):
         self.nrow = check_int("nrow", nrow, low=1)
-        ncols = 4 if digits else 3
-        self.fig = Figure(figsize=(3.4 * ncols, 3.2), dpi=80, layout="constrained")
-        axes = self.fig.subplots(1, ncols)
+        self.n_show = self.nrow ** 2 if n_show is None else check_int("n_show", n_show, low=1)
+        ratios = [1, 1, 1.45] + ([1] if digits else [])
+        self.fig = Figure(figsize=(3.3 * sum(ratios), 4.4), dpi=90, layout="constrained")
+        axes = self.fig.subplots(1, len(ratios), width_ratios=ratios)
         self.ax_loss, self.ax_d, self.ax_grid = axes[:3]
         colors = plots.COLORS
         self.lines = {"d_loss": self.ax_loss.plot([], [], color=colors["d_loss"], label="$L_D$")[0],
@@ -469,7 +511,7 @@ class LiveView:
             ax.autoscale_view()
         self.ax_d.set_ylim(-0.02, 1.02)
         if record["grids"]:
-            grid = plots.image_grid(record["grids"][-1].float() / 255, nrow=self.nrow, pad_value=0.0)
+            grid = plots.image_grid(record["grids"][-1][:self.n_show].float() / 255, nrow=self.nrow, pad_value=0.0)
             self.image.set_data(1 - grid)
             self.image.set_extent((-0.5, grid.shape[1] - 0.5, grid.shape[0] - 0.5, -0.5))
             self.ax_grid.set_title(f"fixed noise, iteration {record['iterations'][-1]:,}")

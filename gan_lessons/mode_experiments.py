@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from .coverage import N_SAMPLES, generator_coverage, mode_coverage, mode_reverse_kl, require_modes
 from .distributions import grid_2d, ring_2d
@@ -25,8 +26,8 @@ from .remedies import PacGANTrainer, UnrolledGANTrainer, WGANGPTrainer
 from .train import GANTrainer
 from .utils import check_choice, check_float, check_int
 
-__all__ = ["DATA_SETS", "METHODS", "PACKING", "PROTOCOLS", "Protocol", "make_mode_trainer", "method_label",
-           "run_mode_experiment"]
+__all__ = ["DATA_SETS", "METHODS", "PACKING", "PROTOCOLS", "BatchNormGenerator", "MaxoutDiscriminator", "Protocol",
+           "make_mode_trainer", "maxout", "method_label", "run_mode_experiment"]
 
 DATA_SETS = {"ring": ring_2d, "grid": grid_2d}
 METHODS = ("gan", "pacgan", "unrolled", "wgan-gp")
@@ -48,6 +49,12 @@ class Protocol:
         batch_size: samples per update (packs, for PacGAN).
         lr, betas: Adam's learning rate and betas, for both players.
         paper_iterations: the iterations the paper trained for.
+        networks: "relu" (plain ReLU MLPs) or "bn-maxout" (G with batch norm, D with maxout
+            units, as PacGAN's code builds them).
+        maxout_pieces: the pieces of each maxout unit (bn-maxout only).
+        init_std: weights drawn from N(0, init_std^2) and biases 0 (None: torch's default).
+        train_size: the number of fixed training points drawn once (0: a fresh draw from the
+            mixture for every minibatch).
     """
 
     name: str
@@ -59,6 +66,80 @@ class Protocol:
     lr: float
     betas: tuple
     paper_iterations: int
+    networks: str = "relu"
+    maxout_pieces: int = 0
+    init_std: float | None = None
+    train_size: int = 0
+
+
+def maxout(h: torch.Tensor, pieces: int) -> torch.Tensor:
+    r"""Maxout (Goodfellow et al. 2013): each unit is the largest of its ``pieces`` linear pieces.
+
+    .. math:: \mathrm{maxout}(h)_j = \max_{k = 1}^{p} h_{j p + k}
+
+    Args:
+        h: (N, units * pieces) pre-activations, the pieces of each unit adjacent.
+        pieces: p, >= 1.
+    Returns (N, units).
+    """
+    pieces = check_int("pieces", pieces, low=1)
+    if h.shape[-1] % pieces:
+        raise ValueError(f"h's last size {h.shape[-1]} must be a multiple of pieces = {pieces}")
+    return h.unflatten(-1, (h.shape[-1] // pieces, pieces)).amax(-1)
+
+
+class MaxoutDiscriminator(nn.Module):
+    """D of PacGAN's 2-D code: maxout layers of ``hidden`` units, then a linear logit."""
+
+    def __init__(self, in_dim: int = 2, hidden_dims=(200, 200, 200), pieces: int = 5):
+        super().__init__()
+        self.in_dim = check_int("in_dim", in_dim, low=1)
+        self.pieces = check_int("pieces", pieces, low=1)
+        dims = [self.in_dim, *[check_int("hidden_dims", h, low=1) for h in hidden_dims]]
+        self.layers = nn.ModuleList(nn.Linear(a, b * self.pieces) for a, b in zip(dims[:-1], dims[1:]))
+        self.out = nn.Linear(dims[-1], 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.flatten(1)
+        for layer in self.layers:
+            h = maxout(layer(h), self.pieces)
+        return self.out(h).squeeze(-1)  # (N,) logits
+
+
+class BatchNormGenerator(nn.Module):
+    """G of PacGAN's 2-D code: linear layers without bias, each followed by batch norm and
+    ReLU, then a linear output; the noise is standard Gaussian."""
+
+    def __init__(self, latent_dim: int = 2, out_dim: int = 2, hidden_dims=(400, 400, 400, 400),
+                 momentum: float = 0.05):
+        super().__init__()
+        self.latent_dim = check_int("latent_dim", latent_dim, low=1)
+        self.out_dim = check_int("out_dim", out_dim, low=1)
+        dims = [self.latent_dim, *[check_int("hidden_dims", h, low=1) for h in hidden_dims]]
+        blocks = []
+        for a, b in zip(dims[:-1], dims[1:]):
+            blocks += [nn.Linear(a, b, bias=False), nn.BatchNorm1d(b, momentum=momentum), nn.ReLU()]
+        self.net = nn.Sequential(*blocks, nn.Linear(dims[-1], self.out_dim))
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = check_int("n", n, low=1)
+        return torch.randn(n, self.latent_dim, generator=generator).to(self.net[0].weight.device)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self(self.sample_z(n, generator))
+
+
+def _normal_init(std: float):
+    def init(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, 0.0, std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return init
 
 
 PROTOCOLS = {
@@ -70,6 +151,16 @@ PROTOCOLS = {
                 "dimensions) and alternating updates (it updates both players in one step)"),
         g_hidden=(128, 128), d_hidden=(128,), latent_dim=2, batch_size=500, lr=1e-3, betas=(0.5, 0.999),
         paper_iterations=100_000),
+    "pacgan": Protocol(
+        name="pacgan",
+        source=("PacGAN's 2-D code (Lin et al. 2018, synthetic_data_experiments): G with four hidden layers "
+                "of 400 units, each with batch norm and ReLU, D with three maxout layers of 200 units of 5 "
+                "pieces, weights from N(0, 0.02^2), Adam lr 1e-4 with beta1 0.8, batch 100, 100,000 fixed "
+                "training points, 400 epochs (400,000 iterations), 2-D Gaussian noise; here with "
+                "alternating updates (it updates both players in one step)"),
+        g_hidden=(400, 400, 400, 400), d_hidden=(200, 200, 200), latent_dim=2, batch_size=100, lr=1e-4,
+        betas=(0.8, 0.999), paper_iterations=400_000, networks="bn-maxout", maxout_pieces=5, init_std=0.02,
+        train_size=100_000),
 }
 
 
@@ -104,9 +195,16 @@ def make_mode_trainer(method: str, dist_name: str, protocol: str = "veegan", see
     p = PROTOCOLS[protocol]
     dist = DATA_SETS[dist_name]()
     m = PACKING[dist_name] if method == "pacgan" else 1
-    G = MLPGenerator(latent_dim=p.latent_dim, out_dim=2, hidden_dims=p.g_hidden, noise="gaussian")
-    D = MLPDiscriminator(in_dim=2 * m, hidden_dims=p.d_hidden, activation="relu")
-    settings = {"batch_size": p.batch_size, "lr_d": p.lr, "lr_g": p.lr, "betas": p.betas}
+    if p.networks == "bn-maxout":
+        G = BatchNormGenerator(latent_dim=p.latent_dim, out_dim=2, hidden_dims=p.g_hidden)
+        D = MaxoutDiscriminator(in_dim=2 * m, hidden_dims=p.d_hidden, pieces=p.maxout_pieces)
+    else:
+        G = MLPGenerator(latent_dim=p.latent_dim, out_dim=2, hidden_dims=p.g_hidden, noise="gaussian")
+        D = MLPDiscriminator(in_dim=2 * m, hidden_dims=p.d_hidden, activation="relu")
+    if p.train_size:  # a fixed training set, drawn once per seed
+        dist = dist.sample(p.train_size, generator=torch.Generator().manual_seed(20_000 + seed))
+    settings = {"batch_size": p.batch_size, "lr_d": p.lr, "lr_g": p.lr, "betas": p.betas,
+                "init_fn": None if p.init_std is None else _normal_init(p.init_std)}
     if method == "pacgan":
         return PacGANTrainer(G, D, dist, m=m, seed=seed, device=device, **settings)
     if method == "unrolled":

@@ -197,3 +197,42 @@ def test_modes_over_time_shades_times_without_high_quality_samples():
     ax = fig.axes[0]
     grey = [p for p in ax.patches if p.get_label() == "no high-quality sample"]
     assert len(grey) == 1 and grey[0].get_x() == pytest.approx(150)  # the column of iteration 200
+
+
+def test_track_coverage_measures_every_k_iterations_as_a_callback_would():
+    from gan_lessons.models import MLPDiscriminator
+    from gan_lessons.train import GANTrainer
+
+    ring = distributions.ring_2d()
+
+    def trainer():
+        G = MLPGenerator(latent_dim=2, out_dim=2, hidden_dims=(16,), noise="gaussian")
+        return GANTrainer(G, MLPDiscriminator(in_dim=2, hidden_dims=(16,)), ring, seed=4, batch_size=64)
+
+    out = coverage.track_coverage(trainer(), ring, 25, every=10, n_samples=300,
+                                  generator=torch.Generator().manual_seed(7))
+    # by hand: the same trainer, measured by a callback with the same noise generator
+    by_hand, noise = [], torch.Generator().manual_seed(7)
+    trainer().train(25, callback=lambda tr: by_hand.append(
+        (tr.iteration, coverage.generator_coverage(tr.G, ring, 300, generator=noise))), every=10)
+    assert out["iterations"].tolist() == [10, 20, 25] == [it for it, _ in by_hand]
+    assert out["counts"].shape == (3, 8)
+    assert np.array_equal(out["counts"], np.array([c.counts for _, c in by_hand]))
+    assert out["high_quality"].tolist() == [c.high_quality for _, c in by_hand]
+    assert out["n_captured"].tolist() == [c.n_captured for _, c in by_hand]
+    with pytest.raises(ValueError, match="GaussianMixture"):
+        coverage.track_coverage(trainer(), distributions.EmpiricalDistribution(torch.zeros(5, 2)), 5, every=1)
+
+
+def test_coverage_table_can_show_one_papers_rows():
+    runs = [{"dist": "ring", "method": "gan", "seed": s, "n_captured": 8, "n_modes": 8, "high_quality": 0.9,
+             "seconds": 1.0} for s in range(2)]
+    every = coverage.coverage_table(runs)
+    only_pacgan = coverage.coverage_table(runs, published="PacGAN")
+    assert "(VEEGAN, Table 1)" in every and "(PacGAN, Table 1)" in every
+    assert "(VEEGAN, Table 1)" not in only_pacgan and only_pacgan.count("(PacGAN, Table 1)") == 2
+    assert "published" not in coverage.coverage_table(runs, published=False)
+    with pytest.raises(ValueError, match="published"):
+        coverage.coverage_table(runs, published="ALI")
+    with pytest.raises(ValueError, match="published"):
+        coverage.coverage_table(runs, published=1)

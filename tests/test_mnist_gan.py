@@ -333,7 +333,9 @@ def test_run_recipe_trains_saves_then_loads_into_the_view(tmp_path, monkeypatch)
     monkeypatch.setenv("GAN_LESSONS_QUICK", "1")
     G, D, rec, loaded = mnist_gan.run_recipe("mlp_source", fake_splits(), num_iterations=2, progress=False)
     assert not loaded and not G.training and not D.training
-    assert [p.name for p in tmp_path.iterdir()] == ["mlp_source_fake_2it_quick.pt"]
+    fingerprint = mnist_gan.RECIPES["mlp_source"].fingerprint
+    assert [p.name for p in tmp_path.iterdir()] == [f"mlp_source-{fingerprint}_fake_2it_quick.pt"]
+    assert mnist_gan.recipe_checkpoint_path("mlp_source", "fake", 2) == tmp_path / f"mlp_source-{fingerprint}_fake_2it_quick.pt"
     assert rec["iterations"] == [2] and rec["grids"][0].shape == (100, 28, 28)
     assert rec["n_train"] == 200 and rec["iterations_per_epoch"] == 2  # batches of 100
     view = mnist_gan.LiveView(digits=False, display=False)
@@ -405,4 +407,40 @@ def test_live_view_figure_draws_headless():
     canvas = FigureCanvasAgg(view.fig)  # renders without a display
     canvas.draw()
     assert np.asarray(canvas.buffer_rgba()).std() > 0  # something was drawn
-    assert plots.image_grid(torch.zeros(10, 28, 28)).shape == np.asarray(view.image.get_array()).shape
+    assert plots.image_grid(torch.zeros(10, 28, 28), nrow=6).shape == np.asarray(view.image.get_array()).shape
+
+
+def test_a_changed_recipe_gets_its_own_checkpoint():
+    import dataclasses
+    recipe = mnist_gan.RECIPES["mlp_source"]
+    assert len(recipe.fingerprint) == 8 and recipe.fingerprint == mnist_gan.RECIPES["mlp_source"].fingerprint
+    assert dataclasses.replace(recipe, iterations=(5, 1)).fingerprint == recipe.fingerprint  # the budget is in the name
+    for change in ({"init_fn": None}, {"settings": {**recipe.settings, "lr_g": 1e-3}}, {"scale": "symmetric"}):
+        assert dataclasses.replace(recipe, **change).fingerprint != recipe.fingerprint, change
+    fingerprints = {r.fingerprint for r in mnist_gan.RECIPES.values()}
+    assert len(fingerprints) == len(mnist_gan.RECIPES)
+
+
+def test_source_init_draws_weights_from_n_0_001_and_zero_biases():
+    torch.manual_seed(0)
+    G, D = mnist_gan.source_mlp_gan()
+    G.apply(mnist_gan.source_init)
+    D.apply(mnist_gan.source_init)
+    w = torch.cat([m.weight.flatten() for net in (G, D) for m in net.modules() if isinstance(m, torch.nn.Linear)])
+    assert w.numel() == 128 * 256 + 256 * 784 + 784 * 256 + 256
+    assert abs(w.std().item() - 0.01) < 2e-4 and abs(w.mean().item()) < 1e-4
+    assert all(torch.all(m.bias == 0) for net in (G, D) for m in net.modules() if isinstance(m, torch.nn.Linear))
+    assert mnist_gan.RECIPES["mlp_source"].init_fn is mnist_gan.source_init
+
+
+def test_live_view_shows_a_readable_part_of_the_grid():
+    view = mnist_gan.LiveView(digits=False, display=False)
+    assert (view.nrow, view.n_show) == (6, 36)
+    history = {"iteration": [1], "d_loss": [1.0], "g_loss": [1.0], "d_real": [0.5], "d_fake": [0.5]}
+    grids = [torch.zeros(100, 28, 28, dtype=torch.uint8)]
+    view.update(history, {"iterations": [1], "grids": grids, "counts": []})
+    shown = view.image.get_array()
+    assert shown.shape[0] == shown.shape[1] and 6 * 28 <= shown.shape[0] < 7 * 28  # six images a side
+    every = mnist_gan.LiveView(digits=False, nrow=10, n_show=100, display=False)
+    every.update(history, {"iterations": [1], "grids": grids, "counts": []})
+    assert 10 * 28 <= every.image.get_array().shape[0] < 11 * 28

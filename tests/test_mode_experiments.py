@@ -2,6 +2,7 @@
 changes only its own part; one run measures its own final samples as the papers do."""
 import numpy as np
 import pytest
+import torch
 
 from gan_lessons import coverage, mode_experiments, remedies
 from gan_lessons.train import GANTrainer
@@ -55,3 +56,38 @@ def test_learning_rates_decay_only_when_asked():
     assert plain["trainer"].config.lr_d == 1e-3  # constant, as the papers train
     with pytest.raises(ValueError, match="final_lr_fraction"):
         mode_experiments.run_mode_experiment("gan", "ring", 10, final_lr_fraction=0)
+
+
+def test_maxout_is_the_largest_piece_of_each_unit():
+    h = torch.tensor([[1.0, -2.0, 3.0, 0.5, 7.0, -1.0]])
+    assert mode_experiments.maxout(h, 3).tolist() == [[3.0, 7.0]]
+    assert mode_experiments.maxout(h, 2).tolist() == [[1.0, 3.0, 7.0]]
+    h = torch.randn(5, 12, generator=torch.Generator().manual_seed(0))
+    by_loop = torch.stack([torch.stack([max(h[i, 4 * j:4 * j + 4].tolist()) * torch.ones(()) for j in range(3)])
+                           for i in range(5)])
+    assert torch.equal(mode_experiments.maxout(h, 4), by_loop)
+    with pytest.raises(ValueError, match="multiple of pieces"):
+        mode_experiments.maxout(h, 5)
+
+
+def test_pacgan_protocol_builds_pacgans_networks():
+    p = mode_experiments.PROTOCOLS["pacgan"]
+    tr = mode_experiments.make_mode_trainer("pacgan", "ring", "pacgan", seed=3)
+    G, D = tr.G, tr.D.inner
+    linears = [m for m in G.net if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in linears] == [400, 400, 400, 400, 2]
+    assert all(m.bias is None for m in linears[:-1]) and linears[-1].bias is not None  # batch norm's shift instead
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in G.net) == 4
+    assert [layer.out_features for layer in D.layers] == [1000, 1000, 1000] and D.in_dim == 4  # 200 units x 5, 2 x 2
+    # weights from N(0, 0.02^2), biases zero, as PacGAN's IsotropicGaussian(0.02) and Constant(0)
+    w = torch.cat([m.weight.flatten() for m in [*linears, *D.layers, D.out]])
+    assert abs(w.std().item() - 0.02) < 0.001 and abs(w.mean().item()) < 0.001
+    assert all(torch.all(layer.bias == 0) for layer in D.layers)
+    assert (tr.config.batch_size, tr.config.lr_d, tr.config.betas) == (100, 1e-4, (0.8, 0.999))
+    assert tr._fast is None  # autograd, not the plain-MLP fast path
+    # the training set is 100,000 points drawn once per seed, not a fresh draw per batch
+    assert tr.data.points.shape == (p.train_size, 2)
+    again = mode_experiments.make_mode_trainer("gan", "ring", "pacgan", seed=3)
+    assert torch.equal(again.data.points, tr.data.points)
+    out = mode_experiments.run_mode_experiment("gan", "grid", 3, protocol="pacgan", seed=0)
+    assert out["protocol"] == "pacgan" and out["trainer"].iteration == 3 and out["n_modes"] == 25
