@@ -157,7 +157,8 @@ PROTOCOLS = {
                 "of 400 units, each with batch norm and ReLU, D with three maxout layers of 200 units of 5 "
                 "pieces, weights from N(0, 0.02^2), Adam lr 1e-4 with beta1 0.8, batch 100, 100,000 fixed "
                 "training points, 400 epochs (400,000 iterations), 2-D Gaussian noise; here with "
-                "alternating updates (it updates both players in one step)"),
+                "alternating updates (it updates both players in one step) and minibatches drawn from the "
+                "fixed points with replacement (its stream walks through them epoch by epoch)"),
         g_hidden=(400, 400, 400, 400), d_hidden=(200, 200, 200), latent_dim=2, batch_size=100, lr=1e-4,
         betas=(0.8, 0.999), paper_iterations=400_000, networks="bn-maxout", maxout_pieces=5, init_std=0.02,
         train_size=100_000),
