@@ -138,7 +138,10 @@ class Recipe:
 
     @property
     def fingerprint(self) -> str:
-        """Eight hex digits of a hash of everything that shapes the trained models (not the budget)."""
+        """Eight hex digits of a hash of the recipe's fields (not the budget).
+
+        Functions enter by name only: a change inside ``build`` or ``init_fn`` (a layer's width)
+        does not change the fingerprint, so give the function a new name when it changes."""
         import hashlib
 
         def name(fn):
