@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 # Where pip looks for torch: empty for the default index; on Linux without an NVIDIA GPU,
-# TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU-only build (a few hundred MB
-# instead of several GB of CUDA libraries).
+# TORCH_INDEX=<PyTorch's CPU wheel index, from PyTorch's installation page> takes the CPU-only
+# build (a few hundred MB instead of several GB of CUDA libraries).
 TORCH_INDEX ?=
 BIN := $(VENV)/bin
 

@@ -250,8 +250,8 @@ class ConditionalGANTrainer(_LabelledTrainer):
     Args:
         generator: G called as ``G(z, labels)``, e.g. ``models.ConditionalMLPGenerator``.
         discriminator: D called as ``D(x, labels)`` returning (B,) logits, e.g.
-            ``models.ConditionalMLPDiscriminator`` (not ``ConvDiscriminator``, which does not
-            take labels: use ``ACGANTrainer`` with it).
+            ``models.ConditionalConvDiscriminator`` or ``ConditionalMLPDiscriminator`` (not
+            ``ConvDiscriminator``, which does not take labels: use ``ACGANTrainer`` with it).
         data: an object with ``sample_labelled(n, generator) -> (images, labels)``, or a tuple
             ``(images, labels)`` of tensors, labels integers in 0..n_classes - 1.
         config, seed, device, init_fn, overrides: as ``GANTrainer``.
@@ -264,7 +264,7 @@ class ConditionalGANTrainer(_LabelledTrainer):
         from .models import ConvDiscriminator
 
         if isinstance(discriminator, ConvDiscriminator):
-            msg = ("discriminator must take (x, labels), like models.ConditionalMLPDiscriminator; "
+            msg = ("discriminator must take (x, labels), like models.ConditionalConvDiscriminator; "
                    "ConvDiscriminator does not see labels (use ACGANTrainer with it)")
             raise ValueError(msg)  # noqa: TRY004 - the house style: a bad argument is a ValueError
         super().__init__(generator, discriminator, data, config, seed, device, init_fn, n_classes, **overrides)

@@ -10,6 +10,7 @@ and penultimate features of our own MNIST classifier, or pixels in [0, 1]):
 - Parzen-window log-likelihood: the protocol of Goodfellow et al. 2014 (Table 1).
 - nearest neighbours: is the generator copying its training set?
 - precision and recall (Kynkäänniemi et al. 2019): quality and variety, separately.
+- mean pairwise distance: how varied a set is (lesson 10 compares it within one class).
 
 All distances are computed in blocks of ``batch_size`` x ``batch_size``, so memory does
 not grow with the number of images.
@@ -36,6 +37,7 @@ __all__ = [
     "frechet_distance",
     "frechet_distance_from_features",
     "gaussian_fit",
+    "mean_pairwise_distance",
     "nearest_neighbours",
     "parzen_evaluate",
     "parzen_log_likelihood",
@@ -455,3 +457,22 @@ def precision_recall(real_features, fake_features, k: int = 3, batch_size: int =
     radius_fake = _knn_sq(fake, fake, k + 1, batch_size)[1][:, k]
     return PrecisionRecall(precision=float(_inside_any_ball(fake, real, radius_real, batch_size).mean()),
                            recall=float(_inside_any_ball(real, fake, radius_fake, batch_size).mean()))
+
+
+def mean_pairwise_distance(x) -> float:
+    r"""The mean Euclidean distance between two different members of a set: its spread.
+
+    .. math:: \bar d = \frac{2}{n(n - 1)} \sum_{i < j} \lVert x_i - x_j \rVert_2
+
+    On the classifier's features of the samples of one class, a generator that draws one
+    prototype again and again scores near 0, and real images of that class set the scale.
+
+    Args:
+        x: (n, d) points, n >= 2 (images (n, ...) are flattened).
+    """
+    from scipy.spatial.distance import pdist
+
+    x = _as_rows("x", x)
+    if len(x) < 2:
+        raise ValueError(f"x must hold at least 2 points to have a pairwise distance, got {len(x)}")
+    return float(pdist(x).mean())  # the n(n - 1)/2 distances of the pairs i < j

@@ -202,6 +202,60 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
+def layer_costs(model: nn.Module, x: torch.Tensor) -> list[dict]:
+    r"""Parameters and multiply-adds per example of every layer of ``model`` that has weights.
+
+    For one example, with :math:`c_{in}, c_{out}` channels, a :math:`k_h \times k_w` kernel,
+    :math:`H_{in} W_{in}` input and :math:`H_{out} W_{out}` output positions:
+
+    .. math:: \text{Linear: } n_{in} n_{out}, \quad
+              \text{Conv2d: } H_{out} W_{out} \, c_{out} c_{in} k_h k_w, \quad
+              \text{ConvTranspose2d: } H_{in} W_{in} \, c_{in} c_{out} k_h k_w
+
+    (a convolution computes each output position from one kernel-sized patch; a transposed
+    one spreads each input position over one kernel-sized patch). Batch norm's scale and
+    shift are counted as parameters but, being one multiply-add per value, not as arithmetic.
+
+    Args:
+        model: the network; it is run once on ``x`` in eval mode without gradients.
+        x: an input batch the model accepts.
+    Returns one dict per layer, in order: ``name``, ``kind``, ``parameters``, ``multiply_adds``.
+    """
+    check_module("model", model)
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be an input batch (a tensor) for the model, got {describe(x)}")
+    rows, hooks = [], []
+
+    def record(name):
+        def hook(m, inputs, output):
+            n_in, n_out = inputs[0][0].numel(), output[0].numel()  # one example
+            if isinstance(m, nn.Linear):
+                macs = m.in_features * m.out_features
+            elif isinstance(m, nn.Conv2d):
+                macs = n_out * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+            elif isinstance(m, nn.ConvTranspose2d):
+                macs = n_in * m.out_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+            else:
+                macs = 0
+            rows.append({"name": name, "kind": type(m).__name__, "parameters": sum(p.numel() for p in m.parameters()),
+                         "multiply_adds": int(macs)})
+        return hook
+
+    for name, m in model.named_modules():
+        if not list(m.children()) and any(True for _ in m.parameters()):
+            hooks.append(m.register_forward_hook(record(name)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return rows
+
+
 # --- lesson 01: a discriminative and a generative classifier -----------------------------
 
 def _rows(x, d: int | None = None) -> torch.Tensor:
@@ -418,6 +472,47 @@ class ConvDiscriminator(nn.Module):
         if self.classes is None:
             return logit
         return logit, self.classes(h)  # (B,), (B, n_classes)
+
+
+class ConditionalConvDiscriminator(nn.Module):
+    r"""DCGAN's discriminator for a conditional GAN: D(x, y) sees the label as well as the image.
+
+    The one-hot label y enters three times, after the conditional MNIST DCGAN of Radford et
+    al.'s released code (simplified: theirs also has a 1,024-unit dense layer with y appended
+    once more): as ``n_classes`` constant planes beside the image, again beside the first
+    layer's feature maps, and beside the flattened features before the logit. With
+    ``n_classes`` planes :math:`Y_{k, i, j} = [y = k]`:
+
+    .. math:: D(x, y) = w^\top [\,\phi_2([\phi_1([x; Y]); Y]);\ \text{onehot}(y)\,] + b
+
+    where :math:`\phi_1, \phi_2` are ``ConvDiscriminator``'s two strided convolutions
+    (LeakyReLU, batch norm on the second). Same widths as ``ConvDiscriminator``, so a
+    conditional GAN and an AC-GAN built from one ``DCGANConfig`` differ only in how D uses
+    the label (here an input; in AC-GAN a second output).
+    """
+
+    def __init__(self, config: DCGANConfig | None = None, **kwargs):
+        super().__init__()
+        self.config = _config(DCGANConfig, config, kwargs)
+        w, k = self.config.d_width, self.config.n_classes
+        if k < 1:
+            raise ValueError(f"n_classes must be at least 1 for a conditional discriminator, got {k}")
+        self.down1 = nn.Sequential(nn.Conv2d(1 + k, w, 4, 2, 1), nn.LeakyReLU(0.2))  # (B, w, 14, 14)
+        self.down2 = nn.Sequential(nn.Conv2d(w + k, 2 * w, 4, 2, 1, bias=False),  # (B, 2w, 7, 7)
+                                   nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2), nn.Flatten())
+        self.source = nn.Linear(2 * w * 49 + k, 1)
+
+    @staticmethod
+    def _planes(one_hot: torch.Tensor, side: int) -> torch.Tensor:
+        return one_hot[:, :, None, None].expand(-1, -1, side, side)  # (B, K, side, side)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_batch("x", x, 784, self.source.weight, flatten=True)
+        x = x.reshape(-1, 1, 28, 28)
+        y = _with_labels(x.new_zeros(x.shape[0], 0), labels, self.config.n_classes)  # (B, K) one-hot
+        h = self.down1(torch.cat([x, self._planes(y, 28)], 1))
+        h = self.down2(torch.cat([h, self._planes(y, 14)], 1))
+        return self.source(torch.cat([h, y], 1)).squeeze(1)  # (B,)
 
 
 def _with_labels(x: torch.Tensor, labels: torch.Tensor | None, n_classes: int) -> torch.Tensor:

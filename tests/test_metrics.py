@@ -232,3 +232,13 @@ def test_precision_recall_against_brute_force():
 def test_image_metrics_bad_inputs_raise(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_mean_pairwise_distance_matches_a_loop_over_pairs():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 3))
+    pairs = [np.sqrt(((x[i] - x[j]) ** 2).sum()) for i in range(7) for j in range(i + 1, 7)]
+    assert metrics.mean_pairwise_distance(x) == pytest.approx(np.mean(pairs), rel=1e-12)
+    assert metrics.mean_pairwise_distance(np.ones((5, 2))) == 0.0  # one prototype drawn again and again
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.mean_pairwise_distance(x[:1])

@@ -167,3 +167,46 @@ def test_regressor_gives_one_prediction_per_row_and_checks_its_input():
         f(torch.zeros(5))
     with pytest.raises(ValueError, match="n_components"):
         models.MixtureDensityNetwork(n_components=0)
+
+
+def test_layer_costs_match_torchs_flop_counter_and_the_parameter_count():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from gan_lessons import mnist_gan
+
+    G, D = mnist_gan.dcgan()
+    z = torch.randn(3, 100)
+    for net, x in ((G, z), (D, G(z).detach())):
+        rows = models.layer_costs(net, x)
+        net.eval()
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            net(x)
+        # torch counts a multiply-add as 2 floating-point operations, for the whole batch of 3.
+        assert 2 * 3 * sum(r["multiply_adds"] for r in rows) == counter.get_total_flops()
+        assert sum(r["parameters"] for r in rows) == models.count_parameters(net)
+    g_rows = models.layer_costs(G, z)
+    assert [r["kind"] for r in g_rows][:2] == ["ConvTranspose2d", "BatchNorm2d"]
+    assert g_rows[0]["parameters"] == g_rows[0]["multiply_adds"] == 100 * 64 * 7 * 7  # a 1x1 input: a dense layer
+    with pytest.raises(ValueError, match="x must be"):
+        models.layer_costs(G, [1, 2])
+
+
+def test_conditional_conv_discriminator_is_the_planes_computation_by_hand():
+    import torch.nn.functional as F
+
+    D = models.ConditionalConvDiscriminator(models.DCGANConfig(d_width=4, n_classes=3)).eval()
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(5, 1, 28, 28, generator=gen), torch.tensor([0, 2, 1, 1, 0])
+    one_hot = F.one_hot(y, 3).float()
+    with torch.no_grad():
+        planes = one_hot[:, :, None, None] * torch.ones(5, 3, 28, 28)
+        h = F.leaky_relu(F.conv2d(torch.cat([x, planes], 1), D.down1[0].weight, D.down1[0].bias, 2, 1), 0.2)
+        h = D.down2(torch.cat([h, planes[:, :, :14, :14]], 1))
+        by_hand = (torch.cat([h, one_hot], 1) @ D.source.weight.T + D.source.bias)[:, 0]
+        assert torch.allclose(D(x, y), by_hand, atol=1e-6)
+        # The label matters: the same images with other labels give other logits.
+        assert not torch.allclose(D(x, y), D(x, (y + 1) % 3))
+    with pytest.raises(ValueError, match="labels"):
+        D(x)
+    with pytest.raises(ValueError, match="n_classes must be at least 1"):
+        models.ConditionalConvDiscriminator(n_classes=0)
