@@ -476,7 +476,8 @@ def fit_gaussian_reverse_kl(p, mu0: float | None = None, sigma0: float | None = 
     Reverse KL punishes q for putting mass where p has none, so the fit locks onto one
     mode (lesson 06 shows GANs doing the same: mode collapse). It has a local minimum per
     mode; with no start given every mode centre and the moment-matched fit are tried and
-    the best kept.
+    the best kept (of equally good ones, as the modes of a symmetric mixture are, the one
+    furthest right).
 
     Args:
         p: a 1-D mixture.
@@ -494,7 +495,10 @@ def fit_gaussian_reverse_kl(p, mu0: float | None = None, sigma0: float | None = 
     def objective(theta):  # sigma = exp(log sigma) keeps the search unconstrained
         return float(reverse_kl_gaussian(p, theta[0], math.exp(theta[1])))
 
-    best = min((minimize(objective, [m, math.log(s)], method="Nelder-Mead",
-                         options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000}) for m, s in starts),
-               key=lambda r: r.fun)
+    results = [minimize(objective, [m, math.log(s)], method="Nelder-Mead",
+                        options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000}) for m, s in starts]
+    # Modes of a symmetric mixture tie up to rounding, which differs between machines: of the fits
+    # within 1e-9 of the best, the one with the largest mean wins, so every machine picks the same mode.
+    lowest = min(r.fun for r in results)
+    best = max((r for r in results if r.fun <= lowest + 1e-9 * max(1.0, abs(lowest))), key=lambda r: r.x[0])
     return GaussianFit(float(best.x[0]), float(math.exp(best.x[1])), float(best.fun))
