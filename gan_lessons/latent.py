@@ -23,8 +23,7 @@ __all__ = ["isolated_share", "jitter", "largest_step_share", "latent_arithmetic"
 
 def _flat(name: str, images) -> np.ndarray:
     # (T, D) float64 rows from (T, ...) images (tensors or arrays).
-    x = images.detach().cpu().numpy() if torch.is_tensor(images) else images
-    x = as_array(name, x, min_size=1)
+    x = as_array(name, images)  # tensors and arrays alike, as float64
     if x.ndim < 2:
         raise ValueError(f"{name} must be a batch of images of shape (T, ...), got shape {x.shape}")
     return x.reshape(len(x), -1)
