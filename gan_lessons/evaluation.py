@@ -5,6 +5,12 @@ equally often) with pixels in [0, 1]; ``evaluate_samples`` measures them every w
 ``metrics`` knows against the real images of ``data.load_splits``; ``real_references``
 gives the same measures for real images, the ceiling and floor each model is read
 against.
+
+Every set is compared at the same size, ``comparison_size(splits)`` images (the number of
+held-out validation images, real digits no model or classifier trained on), against the
+same reference, all the test images: the Fréchet distance and precision and recall depend
+on the number of images (``finite_sample``), so sets of different sizes do not compare.
+The Parzen window alone uses more samples, 10,000, as its protocol does.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from .data import to_float
 from .mnist_gan import sample_images
 from .utils import check_int, check_pixel_range
 
-__all__ = ["evaluate_samples", "generate_unit", "real_references"]
+__all__ = ["comparison_size", "evaluate_samples", "generate_unit", "real_references"]
 
 PARZEN_SAMPLES = 10_000  # Goodfellow et al. 2014 used 10,000 generator samples
 
@@ -39,22 +45,17 @@ def _digit_share(probs: np.ndarray) -> np.ndarray:
     return np.bincount(probs.argmax(1), minlength=10) / len(probs)
 
 
-def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | None = None,
-                     parzen: bool = True, batch_size: int = 1024) -> dict:
-    """Every measure of lesson 11 for ``samples`` (pixels in [0, 1]) against ``splits``' test images.
+def comparison_size(splits) -> int:
+    """How many images of each set the measures compare: as many as ``splits`` has validation images.
 
-    Returns a dict: classifier_score (mean, std over 10 splits), frechet (to the test
-    features), parzen (a ``metrics.ParzenResult``, sigma chosen on the validation images,
-    or None), precision, recall, digit_share (10,), digits_covered (shares of 3 % or more),
-    n (number of samples).
-
-    Args:
-        samples: (n, 1, 28, 28) or (n, 784) floats in [0, 1]; the Parzen protocol uses 10,000.
-        classifier: the course's ``MnistClassifier``.
-        splits: ``data.load_splits()``.
-        test_features: the classifier's features of the test images, if already computed.
-        parzen: also compute the Parzen-window log-likelihood (the slowest measure).
+    The validation images are the real-against-real floor (real digits that neither the
+    generators nor the classifier trained on), so no set can be compared at a larger size.
     """
+    check_splits(splits, ("valid_images",))
+    return len(splits.valid_images)
+
+
+def _as_images(samples) -> torch.Tensor:
     try:
         x = torch.as_tensor(samples).float()
     except (TypeError, ValueError, RuntimeError):
@@ -65,17 +66,47 @@ def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | No
     x = x.reshape(-1, 784)
     if not torch.isfinite(x).all():
         raise ValueError("samples must be finite (no NaN or inf); did training diverge?")
-    check_splits(splits, ("test_images", "valid_images") if parzen else ("test_images",))
-    if test_features is not None:
-        test_features = as_array("test_features", test_features, ndim=2)
     if x.min() < 0 or x.max() > 1:
         raise ValueError("samples must have pixels in [0, 1]; map a tanh generator's output with (x + 1) / 2")
-    probs, feats = classify(classifier, x)
+    return x
+
+
+def evaluate_samples(samples, classifier, splits, n: int | None = None, test_features: np.ndarray | None = None,
+                     parzen: bool = True, batch_size: int = 1024) -> dict:
+    """Every measure of lesson 11 for the first ``n`` of ``samples`` (pixels in [0, 1]) against the test images.
+
+    The classifier score, digit shares, Fréchet distance and precision and recall use the
+    first n samples, n = ``comparison_size(splits)`` by default, so every set is compared at
+    one size against one reference (all of ``splits``' test images). The Parzen window uses
+    every sample given (its protocol uses 10,000), sigma chosen on the validation images.
+
+    Returns a dict: n (the samples compared), classifier_score (mean, std over 10 splits),
+    frechet (to the test features), precision, recall (k = 3), digit_share (10,),
+    digits_covered (shares of 3 % or more), parzen (a ``metrics.ParzenResult`` or None).
+
+    Args:
+        samples: (N, 1, 28, 28), (N, 28, 28) or (N, 784) floats in [0, 1], N >= n.
+        classifier: the course's ``MnistClassifier``.
+        splits: ``data.load_splits()``.
+        n: the number of samples to compare, 11 or more (10 splits of the score, k = 3);
+            None means ``comparison_size(splits)``.
+        test_features: the classifier's features of the test images, if already computed.
+        parzen: also compute the Parzen-window log-likelihood (the slowest measure).
+    """
+    x = _as_images(samples)
+    check_splits(splits, ("test_images", "valid_images"))
+    n = comparison_size(splits) if n is None else check_int("n", n, low=11)
+    if len(x) < n:
+        raise ValueError(f"samples must hold at least n = {n:,} images, so that every set is compared at the "
+                         f"same size; got {len(x):,} (draw more, or pass a smaller n to every set)")
+    if test_features is not None:
+        test_features = as_array("test_features", test_features, ndim=2)
+    probs, feats = classify(classifier, x[:n])
     if test_features is None:
         _, test_features = classify(classifier, splits.test_images)
     share = _digit_share(probs)
-    pr = metrics.precision_recall(test_features, feats[: len(test_features)], k=3, batch_size=batch_size)
-    out = {"n": len(x), "classifier_score": metrics.classifier_score(probs, n_splits=min(10, len(x))),
+    pr = metrics.precision_recall(test_features, feats, k=3, batch_size=batch_size)
+    out = {"n": n, "classifier_score": metrics.classifier_score(probs, n_splits=10),
            "frechet": metrics.frechet_distance_from_features(feats, test_features),
            "precision": pr.precision, "recall": pr.recall, "digit_share": share,
            "digits_covered": int((share >= 0.03).sum()), "parzen": None}
@@ -86,16 +117,32 @@ def evaluate_samples(samples, classifier, splits, test_features: np.ndarray | No
     return out
 
 
-def real_references(classifier, splits, parzen: bool = True, batch_size: int = 1024) -> dict[str, dict]:
-    """The measures of real images: the ceiling and floor that models are read against.
+def real_references(classifier, splits, n: int | None = None, parzen: bool = True,
+                    batch_size: int = 1024, seed: int = 0) -> dict[str, dict]:
+    """The measures of real images at the same size n: the floor and the ceiling models are read against.
 
-    "real training images" scores training images as if a model had drawn them (as many as
-    the Parzen protocol's 10,000 samples, or all when there are fewer): its Frechet distance to
-    the test set is the floor, and its Parzen score what real digits get. Its classifier score
-    is inflated (the classifier trained on these images): the ceiling is the test images' score.
+    - "real held-out images": the first n validation images, real digits that no generator
+      and no classifier trained on. Their Fréchet distance to the test images is the floor
+      at this size: the distance a perfect generator would score. No Parzen score (sigma is
+      chosen on these very images).
+    - "real training images": n training images drawn at random (``seed``), what a generator
+      that reproduced its training data exactly would score: the floor for the course's
+      models. Random, because MNIST's file is not in random order and a block of it is not a
+      fair sample. The classifier trained on these very images, so their scores may flatter them.
+      Parzen, when asked for, uses up to 10,000 of them, as the protocol does.
+
+    Args:
+        classifier, splits, n, batch_size: see ``evaluate_samples``.
+        parzen: also score the training images with the Parzen window.
+        seed: seeds the random choice of training images, >= 0.
     """
     check_splits(splits, ("train_images", "test_images", "valid_images"))
-    n = min(PARZEN_SAMPLES, len(splits.train_images))
-    real = to_float(splits.train_images[:n])
+    n = comparison_size(splits) if n is None else check_int("n", n, low=11)
+    if len(splits.train_images) < n:
+        raise ValueError(f"splits must hold at least n = {n:,} training images, got {len(splits.train_images):,}")
     _, test_features = classify(classifier, splits.test_images)
-    return {"real training images": evaluate_samples(real, classifier, splits, test_features, parzen, batch_size)}
+    held_out = evaluate_samples(to_float(splits.valid_images), classifier, splits, n, test_features, False, batch_size)
+    order = torch.randperm(len(splits.train_images), generator=torch.Generator().manual_seed(check_int("seed", seed, low=0)))
+    train = to_float(splits.train_images[order[: max(n, min(PARZEN_SAMPLES, len(splits.train_images)))]])
+    return {"real held-out images": held_out,
+            "real training images": evaluate_samples(train, classifier, splits, n, test_features, parzen, batch_size)}

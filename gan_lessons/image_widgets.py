@@ -368,7 +368,7 @@ class RealOrFakeQuiz(_Panel):
     """Real or generated? One image at a time; at the end, your accuracy and which were fake.
 
     A human visual Turing test, the "rapid categorisation" evaluation of generative
-    models: Denton et al. 2015 (LAPGAN), section 5.3, asked people to tell real images from
+    models: Denton et al. 2015 (LAPGAN) asked people to tell real images from
     generated ones, and Salimans et al. 2016, section 4, had human annotators judge samples.
     An accuracy near 50 % (chance) means the generator fools you; note that people judge
     quickly and inconsistently, which is why the papers also use automatic scores.

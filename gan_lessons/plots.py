@@ -962,3 +962,82 @@ def plot_coverage_traces(runs, ax=None, title: str | None = None):
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+# --- lesson 11 -----------------------------------------------------------------------------
+
+def plot_neighbours(queries, columns: dict, ax=None, title: str | None = None):
+    """Each query image beside its nearest neighbours: one row per query, columns labelled by group.
+
+    Args:
+        queries: (n, 28, 28), (n, 1, 28, 28) or (n, 784) images, pixels in [0, 1].
+        columns: group label -> (n, k, ...) images in [0, 1], the k neighbours of each query
+            nearest first, e.g. {"nearest training images in pixels": ..., "... in features": ...}.
+    """
+    q = as_array("queries", queries, ndim=(2, 3, 4)).astype(np.float32)
+    n = len(q)
+    q = q.reshape(n, -1)
+    if not isinstance(columns, dict) or not columns:
+        raise ValueError(f"columns must be a non-empty dict of group label -> (n, k, ...) images, got {describe(columns)}")
+    groups = []
+    for label, images in columns.items():
+        x = as_array(f"columns[{label!r}]", images, ndim=(3, 4, 5)).astype(np.float32)
+        if len(x) != n or x.reshape(n, x.shape[1], -1).shape[2] != q.shape[1]:
+            raise ValueError(f"columns[{label!r}] must be (n, k, ...) images with n = {n} queries of "
+                             f"{q.shape[1]} pixels, got shape {x.shape}")
+        groups.append((str(label), x.reshape(n, x.shape[1], -1)))
+    per_row = 1 + sum(x.shape[1] for _, x in groups)
+    tiles = np.concatenate([q[:, None]] + [x for _, x in groups], axis=1).reshape(n * per_row, -1)
+    side, pad = int(round(np.sqrt(q.shape[1]))), 2
+    ax = get_ax(ax, figsize=(1.2 + 0.8 * per_row, 1.4 + 0.62 * n))
+    ax.imshow(1 - image_grid(tiles, nrow=per_row, padding=pad, pad_value=0.0), cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_axis_off()
+
+    def centre(col):  # x of a column's middle, in pixels of the grid
+        return pad + col * (side + pad) + (side - 1) / 2
+
+    ax.text(centre(0), -3, "sample", ha="center", va="bottom", fontsize="small", fontweight="bold")
+    col = 1
+    for label, x in groups:
+        k = x.shape[1]
+        ax.axvline(pad / 2 + col * (side + pad) - pad / 2, color=COLORS["discriminator"], lw=1.5)
+        ax.text((centre(col) + centre(col + k - 1)) / 2, -side * 0.6, label, ha="center", va="bottom",
+                fontsize="small", fontweight="bold", wrap=True)
+        for j in range(k):
+            ax.text(centre(col + j), -3, f"{j + 1}", ha="center", va="bottom", fontsize="x-small")
+        col += k
+    if title:
+        ax.set_title(title, pad=36)
+    return ax.figure
+
+
+def plot_frechet_by_size(curves: dict, fits: dict | None = None, ax=None):
+    """The Fréchet distance against 1/n, one line per pair of sets, with each fit a + b/n dashed.
+
+    Args:
+        curves: label -> ``finite_sample.frechet_by_size`` result (sizes, mean, std).
+        fits: label -> (a, b) of ``finite_sample.extrapolate_frechet``; drawn from 1/n = 0,
+            where the line's height a is the distance with infinitely many images.
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError(f"curves must be a non-empty dict of label -> frechet_by_size result, got {describe(curves)}")
+    fits = {} if fits is None else fits
+    ax = get_ax(ax, figsize=(7.0, 3.6))
+    for i, (label, c) in enumerate(curves.items()):
+        check_keys(f"curves[{label!r}]", c, ("sizes", "mean", "std"))
+        sizes = _curve(f"curves[{label!r}]['sizes']", c["sizes"])
+        mean = _curve(f"curves[{label!r}]['mean']", c["mean"], len(sizes))
+        std = _curve(f"curves[{label!r}]['std']", c["std"], len(sizes))
+        colour = f"C{i}"
+        ax.errorbar(1 / sizes, mean, yerr=std, fmt="o", ms=4, color=colour, capsize=2, label=label)
+        if label in fits:
+            a, b = fits[label]
+            x = np.linspace(0, 1 / sizes.min(), 50)
+            ax.plot(x, a + b * x, ls="--", lw=1, color=colour, label=f"fit: {a:.0f} + {b:,.0f} / n")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("1 / n  (n images in each set; n = ∞ at the left edge)")
+    ax.set_ylabel("Fréchet distance")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small")  # beside the axes, off the data
+    return ax.figure

@@ -13,7 +13,7 @@ from torch import nn
 from gan_lessons import metrics
 from gan_lessons.classifier import ClassifierConfig, MnistClassifier
 from gan_lessons.data import MnistSplits
-from gan_lessons.evaluation import evaluate_samples, generate_unit, real_references
+from gan_lessons.evaluation import comparison_size, evaluate_samples, generate_unit, real_references
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -171,9 +171,10 @@ def test_evaluate_samples_matches_direct_metric_calls(samples, classifier, split
     out = evaluate_samples(samples, classifier, splits)
     assert set(out) == {"n", "classifier_score", "frechet", "parzen", "precision", "recall",
                         "digit_share", "digits_covered"}
-    probs, feats = by_hand(classifier, samples)
+    n = comparison_size(splits)
+    assert n == 20 and out["n"] == 20  # as many as the validation images, not all 40 samples
+    probs, feats = by_hand(classifier, samples[:n])
     _, test_feats = by_hand(classifier, unit_flat(splits.test_images))
-    assert out["n"] == 40
 
     score = metrics.classifier_score(probs, n_splits=10)
     assert score.mean > 1.5 and score.std > 0  # the samples are spread over several digits
@@ -183,11 +184,14 @@ def test_evaluate_samples_matches_direct_metric_calls(samples, classifier, split
     frechet = metrics.frechet_distance_from_features(feats, test_feats)
     assert frechet > 0
     assert out["frechet"] == pytest.approx(frechet, rel=1e-4)
+    _, all_feats = by_hand(classifier, samples)
+    assert out["frechet"] != pytest.approx(metrics.frechet_distance_from_features(all_feats, test_feats), rel=1e-3)
 
-    pr = metrics.precision_recall(test_feats, feats[:30], k=3)  # the first len(test) fakes
-    assert pr != metrics.precision_recall(test_feats, feats, k=3)  # so using all 40 would be caught
+    pr = metrics.precision_recall(test_feats, feats, k=3)  # the first n fakes against every test image
+    assert pr != metrics.precision_recall(test_feats, all_feats, k=3)  # so using all 40 would be caught
     assert (out["precision"], out["recall"]) == pytest.approx((pr.precision, pr.recall))
 
+    # Parzen uses every sample given, as its protocol does
     parzen = metrics.parzen_evaluate(samples.reshape(40, 784).numpy(), unit_flat(splits.valid_images),
                                      unit_flat(splits.test_images))
     assert out["parzen"].sigma == parzen.sigma
@@ -196,8 +200,28 @@ def test_evaluate_samples_matches_direct_metric_calls(samples, classifier, split
     assert out["parzen"].std_error == pytest.approx(parzen.std_error, rel=1e-5)
 
 
+def test_an_explicit_n_compares_that_many_samples(samples, classifier, splits):
+    out = evaluate_samples(samples, classifier, splits, n=33, parzen=False)
+    _, feats = by_hand(classifier, samples[:33])
+    _, test_feats = by_hand(classifier, unit_flat(splits.test_images))
+    assert out["n"] == 33
+    assert out["frechet"] == pytest.approx(metrics.frechet_distance_from_features(feats, test_feats), rel=1e-4)
+
+
+@pytest.mark.parametrize("n, match", [(41, r"at least n = 41 images.*got 40"), (10, r"n must be"),
+                                      (2.5, r"n must be")])
+def test_too_few_samples_or_a_bad_n_is_refused(samples, classifier, splits, n, match):
+    with pytest.raises(ValueError, match=match):
+        evaluate_samples(samples, classifier, splits, n=n, parzen=False)
+
+
+def test_fewer_samples_than_the_comparison_size_are_refused(samples, classifier, splits):
+    with pytest.raises(ValueError, match=r"at least n = 20 images, so that every set is compared at the same size"):
+        evaluate_samples(samples[:19], classifier, splits, parzen=False)
+
+
 def test_digit_share_counts_argmax_and_covered_uses_three_percent(samples, classifier, splits):
-    out = evaluate_samples(samples, classifier, splits, parzen=False)
+    out = evaluate_samples(samples, classifier, splits, n=40, parzen=False)
     probs, _ = by_hand(classifier, samples)
     share = np.asarray(out["digit_share"])
     assert share.shape == (10,)
@@ -219,7 +243,7 @@ def test_digits_covered_with_a_known_classifier(splits):
     digits = [0] * 50 + [1] * 30 + [2] * 3 + [3] * 2 + [4] * 15  # 100 samples
     x = torch.zeros(100, 784)
     x[torch.arange(100), torch.tensor(digits)] = 1.0
-    out = evaluate_samples(x, model, splits, parzen=False)
+    out = evaluate_samples(x, model, splits, n=100, parzen=False)
     np.testing.assert_allclose(out["digit_share"], [0.5, 0.3, 0.03, 0.02, 0.15, 0, 0, 0, 0, 0])
     assert out["digits_covered"] == 4  # digit 2's 3 % counts, digit 3's 2 % does not
 
@@ -230,7 +254,7 @@ def test_given_test_features_are_used(samples, classifier, splits):
                          evaluate_samples(samples, classifier, splits))
     # other features change the Frechet distance to what metrics gives for those features
     _, other = by_hand(classifier, unit_flat(splits.train_images[:30]))
-    _, feats = by_hand(classifier, samples)
+    _, feats = by_hand(classifier, samples[:20])
     out = evaluate_samples(samples, classifier, splits, test_features=other, parzen=False)
     assert out["frechet"] == pytest.approx(metrics.frechet_distance_from_features(feats, other), rel=1e-4)
     assert out["frechet"] != pytest.approx(metrics.frechet_distance_from_features(feats, test_feats), rel=1e-3)
@@ -256,27 +280,46 @@ def test_samples_outside_unit_interval_are_rejected(samples, classifier, splits,
         evaluate_samples(shift(samples), classifier, splits, parzen=False)
 
 
-def test_real_references_equals_evaluate_samples_of_training_images(classifier, splits):
+def test_real_references_are_the_held_out_and_training_images_at_the_same_size(classifier, splits):
     refs = real_references(classifier, splits)
-    assert list(refs) == ["real training images"]
-    real = (splits.train_images.float() / 255).unsqueeze(1)  # all 60: fewer than 10,000
-    expected = evaluate_samples(real, classifier, splits)
-    assert_same_measures(refs["real training images"], expected)
-    assert refs["real training images"]["n"] == 60
-    assert refs["real training images"]["parzen"].n_samples == 60
+    assert list(refs) == ["real held-out images", "real training images"]
+    held_out, train = refs["real held-out images"], refs["real training images"]
+    assert held_out["n"] == train["n"] == comparison_size(splits) == 20
+    assert_same_measures(held_out, evaluate_samples((splits.valid_images.float() / 255).unsqueeze(1), classifier,
+                                                    splits, parzen=False))
+    assert held_out["parzen"] is None  # sigma is chosen on these images
+    # the training images in a seeded random order: the first 20 of it for every measure but Parzen,
+    # which takes all 60 (fewer than 10,000)
+    order = torch.randperm(60, generator=torch.Generator().manual_seed(0))
+    real = (splits.train_images[order].float() / 255).unsqueeze(1)
+    assert_same_measures(train, evaluate_samples(real, classifier, splits))
+    _, feats = by_hand(classifier, real[:20])
+    _, first = by_hand(classifier, (splits.train_images[:20].float() / 255).unsqueeze(1))
+    assert train["frechet"] != pytest.approx(metrics.frechet_distance_from_features(first, by_hand(
+        classifier, unit_flat(splits.test_images))[1]), rel=1e-3)  # not simply the first 20
+    other = real_references(classifier, splits, parzen=False, seed=1)["real training images"]
+    assert other["frechet"] != pytest.approx(train["frechet"], rel=1e-3)
+    _, test_feats = by_hand(classifier, unit_flat(splits.test_images))
+    assert train["frechet"] == pytest.approx(metrics.frechet_distance_from_features(feats, test_feats), rel=1e-4)
+    assert train["parzen"].n_samples == 60
     assert real_references(classifier, splits, parzen=False)["real training images"]["parzen"] is None
 
 
-def test_real_references_takes_at_most_the_parzen_protocols_10000_images():
+def test_real_references_take_at_most_the_parzen_protocols_10000_images_for_parzen():
     torch.manual_seed(1)
     classifier = MnistClassifier(ClassifierConfig(channels=(1, 2), feature_dim=8)).eval()  # 10,000 images: tiny
     big = make_splits(n_train=10_005, seed=2)
-    out = real_references(classifier, big, parzen=False)["real training images"]
-    assert out["n"] == 10_000
-    expected = evaluate_samples((big.train_images[:10_000].float() / 255).unsqueeze(1), classifier, big,
-                                parzen=False)
-    assert_same_measures(out, expected)
+    out = real_references(classifier, big)["real training images"]
+    assert out["n"] == 20 and out["parzen"].n_samples == 10_000
+    order = torch.randperm(10_005, generator=torch.Generator().manual_seed(0))[:10_000]
+    expected = metrics.parzen_evaluate(unit_flat(big.train_images[order]), unit_flat(big.valid_images),
+                                       unit_flat(big.test_images))
+    assert out["parzen"].mean == pytest.approx(expected.mean, rel=1e-6)
 
+
+def test_real_references_refuse_too_few_training_images(classifier):
+    with pytest.raises(ValueError, match=r"at least n = 20 training images, got 15"):
+        real_references(classifier, make_splits(n_train=15), parzen=False)
 
 
 @pytest.mark.parametrize("bad", [(0, 0), (1, -1), (0, 1, 2), "ab"])

@@ -161,3 +161,43 @@ def test_likelihood_surface_bands_halve_towards_the_maximum_and_the_title_names_
     assert len({tuple(bands.cmap(bands.norm(v))) for v in bands.levels[:-1] + 1e-6}) == len(bands.levels) - 1
     title = plots.find_artist(fig, "fit_title").get_text()
     assert "2.00" in title and "0.50" in title and f"{start:.3f}" in title
+
+
+def test_neighbours_tiles_each_query_before_its_groups_and_labels_the_columns():
+    rng = np.random.default_rng(0)
+    queries = rng.random((2, 28, 28))
+    pix, feat = rng.random((2, 3, 28, 28)), rng.random((2, 2, 784))
+    fig = plots.plot_neighbours(queries, {"in pixels": pix, "in features": feat}, title="t")
+    ax = fig.axes[0]
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2 + 2 * 30, 2 + 6 * 30)  # 2 rows, 1 + 3 + 2 columns of 28 + 2 padding
+    np.testing.assert_allclose(grid[2:30, 2:30], 1 - queries[0], atol=1e-6)           # query, row 0
+    np.testing.assert_allclose(grid[32:60, 2 + 30 * 3: 30 * 4], 1 - pix[1, 2], atol=1e-6)  # 3rd pixel neighbour, row 1
+    np.testing.assert_allclose(grid[2:30, 2 + 30 * 5: 30 * 6], 1 - feat[0, 1].reshape(28, 28), atol=1e-6)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("sample") == 1 and "in pixels" in texts and "in features" in texts
+    assert texts.count("1") == 2 and texts.count("3") == 1
+    assert len(ax.lines) == 2  # one separator before each group
+
+
+@pytest.mark.parametrize("columns, match", [({}, "columns must be a non-empty dict"),
+                                            ({"a": np.zeros((3, 2, 28, 28))}, r"columns\['a'\] must be \(n, k"),
+                                            ({"a": np.zeros((2, 2, 10, 10))}, r"columns\['a'\] must be \(n, k")])
+def test_neighbours_refuses_mismatched_columns(columns, match):
+    with pytest.raises(ValueError, match=match):
+        plots.plot_neighbours(np.zeros((2, 28, 28)), columns)
+
+
+def test_frechet_by_size_plots_against_one_over_n_with_the_fit_from_zero():
+    curve = {"sizes": np.array([100, 200, 400]), "mean": np.array([30.0, 20.0, 15.0]), "std": np.array([1.0, 1, 1])}
+    fig = plots.plot_frechet_by_size({"real": curve}, {"real": (10.0, 2000.0)})
+    ax = fig.axes[0]
+    bars = ax.containers[0]
+    np.testing.assert_allclose(bars.lines[0].get_xdata(), [0.01, 0.005, 0.0025])
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), [30, 20, 15])
+    fit = [line for line in ax.lines if line.get_linestyle() == "--"][0]
+    assert fit.get_xdata()[0] == 0 and fit.get_ydata()[0] == pytest.approx(10.0)
+    assert fit.get_ydata()[-1] == pytest.approx(10.0 + 2000.0 / 100)
+    assert "1 / n" in ax.get_xlabel() and "fit: 10 + 2,000 / n" in [t.get_text() for t in ax.get_legend().get_texts()]
+    with pytest.raises(ValueError, match=r"curves\['real'\] lacks the key\(s\) 'mean', 'std'"):
+        plots.plot_frechet_by_size({"real": {"sizes": [1, 2]}})
