@@ -1007,8 +1007,9 @@ def plot_neighbours(queries, columns: dict, ax=None, title: str | None = None):
         for j in range(k):
             ax.text(centre(col + j), -3, f"{j + 1}", ha="center", va="bottom", fontsize="x-small")
         col += k
-    if title:
-        ax.set_title(title, pad=36)
+    if title:  # above the column labels, which sit above the axes in data coordinates
+        ax.text((centre(0) + centre(per_row - 1)) / 2, -side * 1.25, title, ha="center", va="bottom",
+                fontsize="medium")
     return ax.figure
 
 
