@@ -21,10 +21,10 @@ from . import metrics
 from .checks import as_array, check_splits, describe
 from .classifier import classify
 from .data import to_float
-from .mnist_gan import sample_images
-from .utils import check_int, check_pixel_range
+from .mnist_gan import RECIPES, recipe_checkpoint_path, run_recipe, sample_images
+from .utils import check_choice, check_int, check_pixel_range
 
-__all__ = ["comparison_size", "evaluate_samples", "generate_unit", "real_references"]
+__all__ = ["comparison_size", "evaluate_samples", "generate_unit", "lesson_samples", "real_references"]
 
 PARZEN_SAMPLES = 10_000  # Goodfellow et al. 2014 used 10,000 generator samples
 
@@ -41,6 +41,30 @@ def generate_unit(G, n: int, conditional: bool = False, pixel_range=(-1.0, 1.0),
     return ((x - lo) / (hi - lo)).clamp_(0, 1)
 
 
+def lesson_samples(name: str, splits, n: int, classifier=None, seed: int = 0):
+    """``n`` samples of lesson model ``name`` in [0, 1]: from its lesson's checkpoint, else trained briefly here.
+
+    When the checkpoint its lesson saves (the recipe's full budget, this data source) is
+    missing, the model is trained, or loaded if trained before, at a quarter of that budget.
+
+    Args:
+        name: a key of ``mnist_gan.RECIPES``.
+        splits: ``data.load_splits()``.
+        n: samples to draw, >= 1 (conditional models get each digit equally often).
+        classifier: the course's classifier, for the digit histograms of a training run.
+        seed: seeds the noise, >= 0.
+    Returns (samples, from_lesson, iterations): (n, 1, 28, 28) floats; whether the lesson's own
+    checkpoint was loaded; the iterations the model trained for.
+    """
+    check_choice("name", name, tuple(RECIPES))
+    recipe = RECIPES[name]
+    have = recipe_checkpoint_path(name, splits.source, recipe.num_iterations).exists()
+    iterations = recipe.num_iterations if have else max(1, recipe.num_iterations // 4)
+    G, _, _, loaded = run_recipe(name, splits, iterations, classifier=classifier, progress=False, note=False)
+    x = generate_unit(G, n, conditional=recipe.conditional, pixel_range=recipe.pixel_range, seed=seed)
+    return x, bool(have and loaded), iterations
+
+
 def _digit_share(probs: np.ndarray) -> np.ndarray:
     return np.bincount(probs.argmax(1), minlength=10) / len(probs)
 
@@ -53,6 +77,16 @@ def comparison_size(splits) -> int:
     """
     check_splits(splits, ("valid_images",))
     return len(splits.valid_images)
+
+
+def _size(splits, n) -> int:
+    if n is not None:
+        return check_int("n", n, low=11)  # 10 splits of the score, and k = 3 neighbours, need more than 10
+    n = comparison_size(splits)
+    if n < 11:
+        raise ValueError(f"splits must hold at least 11 validation images, the size every set is compared at, "
+                         f"got {n}; or pass n")
+    return n
 
 
 def _as_images(samples) -> torch.Tensor:
@@ -95,12 +129,12 @@ def evaluate_samples(samples, classifier, splits, n: int | None = None, test_fea
     """
     x = _as_images(samples)
     check_splits(splits, ("test_images", "valid_images"))
-    n = comparison_size(splits) if n is None else check_int("n", n, low=11)
+    if test_features is not None:
+        test_features = as_array("test_features", test_features, ndim=2)
+    n = _size(splits, n)
     if len(x) < n:
         raise ValueError(f"samples must hold at least n = {n:,} images, so that every set is compared at the "
                          f"same size; got {len(x):,} (draw more, or pass a smaller n to every set)")
-    if test_features is not None:
-        test_features = as_array("test_features", test_features, ndim=2)
     probs, feats = classify(classifier, x[:n])
     if test_features is None:
         _, test_features = classify(classifier, splits.test_images)
@@ -137,7 +171,7 @@ def real_references(classifier, splits, n: int | None = None, parzen: bool = Tru
         seed: seeds the random choice of training images, >= 0.
     """
     check_splits(splits, ("train_images", "test_images", "valid_images"))
-    n = comparison_size(splits) if n is None else check_int("n", n, low=11)
+    n = _size(splits, n)
     if len(splits.train_images) < n:
         raise ValueError(f"splits must hold at least n = {n:,} training images, got {len(splits.train_images):,}")
     _, test_features = classify(classifier, splits.test_images)

@@ -10,7 +10,7 @@ Chong and Forsyth (2020) show that the bias differs from model to model.
 - ``expected_mean_term``: what the mean term is on average, in closed form.
 - ``frechet_by_size``: the distance at several sample sizes, over random subsets.
 - ``extrapolate_frechet``: Chong and Forsyth's fit of a + b / n, whose a is the distance
-  with infinitely many samples.
+  with infinitely many samples; ``intercept_standard_error`` says how well the points fix a.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import numpy as np
 from .metrics import _as_rows, _same_dim, frechet_distance_from_features
 from .utils import check_int
 
-__all__ = ["expected_mean_term", "extrapolate_frechet", "frechet_by_size", "frechet_terms"]
+__all__ = ["expected_mean_term", "extrapolate_frechet", "frechet_by_size", "frechet_terms", "intercept_standard_error"]
 
 
 def frechet_terms(features_a, features_b, eps: float = 1e-6) -> tuple[float, float]:
@@ -109,6 +109,14 @@ def frechet_by_size(features, reference, sizes, repeats: int = 5, seed: int = 0,
     return {"sizes": ns.astype(np.int64), "mean": np.array(mean), "std": np.array(std)}
 
 
+def _line_inputs(sizes, values) -> tuple[np.ndarray, np.ndarray]:
+    n, v = np.asarray(sizes, dtype=np.float64).reshape(-1), np.asarray(values, dtype=np.float64).reshape(-1)
+    if n.shape != v.shape or len(np.unique(n)) < 2 or np.any(n < 1) or not np.all(np.isfinite(v)):
+        raise ValueError("sizes and values must be equally long, with two or more distinct sizes >= 1 and a "
+                         f"finite value for each, got sizes {sizes!r} and values {values!r}")
+    return n, v
+
+
 def extrapolate_frechet(sizes, values) -> tuple[float, float]:
     r"""Fit FD_n = a + b / n by least squares; a is the distance with infinitely many samples.
 
@@ -123,10 +131,29 @@ def extrapolate_frechet(sizes, values) -> tuple[float, float]:
         values: the distance measured at each size (``frechet_by_size``'s mean).
     Returns (a, b).
     """
-    n, v = np.asarray(sizes, dtype=np.float64).reshape(-1), np.asarray(values, dtype=np.float64).reshape(-1)
-    if n.shape != v.shape or len(np.unique(n)) < 2 or np.any(n < 1) or not np.all(np.isfinite(v)):
-        raise ValueError("sizes and values must be equally long, with two or more distinct sizes >= 1 and a "
-                         f"finite value for each, got sizes {sizes!r} and values {values!r}")
+    n, v = _line_inputs(sizes, values)
     design = np.stack([np.ones_like(n), 1.0 / n], axis=1)
     (a, b), *_ = np.linalg.lstsq(design, v, rcond=None)
     return float(a), float(b)
+
+
+def intercept_standard_error(sizes, values) -> float:
+    r"""The standard error of the fitted a in FD_n = a + b / n, from the scatter of the points about the line.
+
+    .. math:: \mathrm{se}(\hat a) = \sqrt{rac{\mathrm{RSS}}{m - 2}\,igl[(X^	op X)^{-1}igr]_{11}},
+              \qquad X = igl[\,1 \;\; 1/n_i\,igr], \quad
+              \mathrm{RSS} = \sum_i \Bigl(\mathrm{FD}_{n_i} - \hat a - rac{\hat b}{n_i}\Bigr)^2
+
+    The textbook standard error of a least-squares intercept, treating the m points as
+    independent with equal scatter (they are averages over random subsets, so roughly so).
+
+    Args:
+        sizes, values: as for ``extrapolate_frechet``, with three or more distinct sizes.
+    """
+    n, v = _line_inputs(sizes, values)
+    if len(np.unique(n)) < 3:
+        raise ValueError(f"sizes must hold three or more distinct sizes to estimate the scatter, got {sizes!r}")
+    design = np.stack([np.ones_like(n), 1.0 / n], axis=1)
+    coef, *_ = np.linalg.lstsq(design, v, rcond=None)
+    rss = float(np.sum((v - design @ coef) ** 2))
+    return float(np.sqrt(rss / (len(n) - 2) * np.linalg.inv(design.T @ design)[0, 0]))

@@ -1042,3 +1042,48 @@ def plot_frechet_by_size(curves: dict, fits: dict | None = None, ax=None):
     ax.set_ylabel("Fréchet distance")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small")  # beside the axes, off the data
     return ax.figure
+
+
+def plot_measures(results: dict, reference_score=None, axes=None):
+    """Lesson 11's table as three panels: classifier score, Fréchet distance (log scale), precision against recall.
+
+    Rows whose label starts with "real" are drawn in the data's colour, models in the generator's.
+
+    Args:
+        results: label -> ``evaluation.evaluate_samples`` result (classifier_score, frechet,
+            precision, recall).
+        reference_score: a ``metrics.ClassifierScore`` of real test images, drawn as a dotted line.
+        axes: three axes, or None for a new figure.
+    """
+    if not isinstance(results, dict) or not results:
+        raise ValueError(f"results must be a non-empty dict of label -> evaluate_samples result, got {describe(results)}")
+    for label, r in results.items():
+        check_keys(f"results[{label!r}]", r, ("classifier_score", "frechet", "precision", "recall"))
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(14, 3.8), width_ratios=[1, 1, 1.15])
+    labels = list(results)
+    colors = [COLORS["data"] if label.startswith("real") else COLORS["generator"] for label in labels]
+    axes[0].barh(labels, [r["classifier_score"][0] for r in results.values()], color=colors)
+    if reference_score is not None:
+        axes[0].axvline(reference_score[0], color="k", ls=":", lw=1.5, label="real test images")
+        axes[0].legend(fontsize="x-small", loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    axes[0].set(xlabel="classifier score (higher is better)", xlim=(0, 10))
+    frechet = [r["frechet"] for r in results.values()]
+    axes[1].barh(labels, frechet, color=colors)
+    axes[1].set(xscale="log", xlabel="Fréchet distance (log scale, lower is better)")
+    ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if min(frechet) / 2 <= t <= max(frechet) * 2]
+    axes[1].set_xticks(ticks, [f"{t:,}" for t in ticks])
+    axes[1].minorticks_off()
+    for ax in axes[:2]:
+        ax.invert_yaxis()
+    axes[1].set_yticklabels([])
+    for label, r, colour in zip(labels, results.values(), colors):
+        axes[2].scatter(r["recall"], r["precision"], color=colour, s=30)
+    order = sorted(range(len(labels)), key=lambda i: results[labels[i]]["precision"])
+    for rank, i in enumerate(order):  # labels to the right, nudged apart where points sit at similar heights
+        r = results[labels[i]]
+        axes[2].annotate(labels[i], (r["recall"], r["precision"]), fontsize=7, textcoords="offset points",
+                         xytext=(5, -9 if rank % 2 else 4))
+    axes[2].set(xlabel="recall (variety)", ylabel="precision (quality)", xlim=(-0.02, 1.25), ylim=(0.3, 1.0),
+                title="blue: real images · green: models")
+    return axes[0].figure

@@ -326,3 +326,31 @@ def test_real_references_refuse_too_few_training_images(classifier):
 def test_generate_unit_refuses_a_bad_pixel_range(bad):
     with pytest.raises(ValueError, match="pixel_range"):
         generate_unit(LinearG(), 4, pixel_range=bad)
+
+
+def test_too_few_validation_images_for_the_comparison_size_are_refused(samples, classifier):
+    with pytest.raises(ValueError, match=r"at least 11 validation images, the size every set is compared at, got 8"):
+        evaluate_samples(samples, classifier, make_splits(n_valid=8), parzen=False)
+    out = evaluate_samples(samples, classifier, make_splits(n_valid=8), n=12, parzen=False)  # an explicit n is fine
+    assert out["n"] == 12
+
+
+def test_lesson_samples_train_a_quarter_budget_until_the_lessons_checkpoint_exists(tmp_path, monkeypatch):
+    from gan_lessons import mnist_gan
+    from gan_lessons.evaluation import lesson_samples
+
+    monkeypatch.setenv("GAN_LESSONS_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("GAN_LESSONS_QUICK", "1")
+    splits = make_splits(n_train=200)
+    full = mnist_gan.RECIPES["mlp_source"].num_iterations
+    x, from_lesson, iterations = lesson_samples("mlp_source", splits, 7, seed=3)
+    assert not from_lesson and iterations == full // 4
+    assert x.shape == (7, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
+    G, *_ = mnist_gan.run_recipe("mlp_source", splits, full // 4, progress=False, note=False)  # loads that run
+    torch.testing.assert_close(x, generate_unit(G, 7, pixel_range=mnist_gan.RECIPES["mlp_source"].pixel_range,
+                                                seed=3))
+    mnist_gan.run_recipe("mlp_source", splits, progress=False, note=False)  # the lesson's own run, full budget
+    _, from_lesson, iterations = lesson_samples("mlp_source", splits, 7)
+    assert from_lesson and iterations == full
+    with pytest.raises(ValueError, match="name must be one of"):
+        lesson_samples("gan", splits, 3)

@@ -108,3 +108,18 @@ def test_bad_input_elsewhere_is_refused():
         extrapolate_frechet([100, 100], [1.0, 2.0])
     with pytest.raises(ValueError, match="equally long"):
         extrapolate_frechet([100, 200], [1.0])
+
+
+def test_intercept_standard_error_matches_scipy_linregress():
+    from scipy.stats import linregress
+
+    from gan_lessons.finite_sample import intercept_standard_error
+
+    sizes = np.array([100, 200, 300, 500, 700, 1000])
+    values = 8.0 + 24_000 / sizes + np.array([3.0, -5.0, 2.0, 4.0, -1.0, -2.5])
+    fit = linregress(1 / sizes, values)
+    assert intercept_standard_error(sizes, values) == pytest.approx(fit.intercept_stderr, rel=1e-9)
+    assert extrapolate_frechet(sizes, values) == pytest.approx((fit.intercept, fit.slope), rel=1e-9)
+    assert intercept_standard_error(sizes, 8.0 + 24_000 / sizes) == pytest.approx(0, abs=1e-9)  # on the line
+    with pytest.raises(ValueError, match="three or more distinct sizes"):
+        intercept_standard_error([100, 200], [1.0, 2.0])
