@@ -154,6 +154,7 @@ class PreferenceJudge(_Panel):
 
     def _build_figure(self) -> None:
         fig = Figure(figsize=(8.4, 4.6), dpi=72, layout="constrained")
+        fig.get_layout_engine().set(wspace=0.12)  # a clear gap between model A's grid and model B's
         ax_left, ax_right = fig.subplots(1, 2)
         blank = 1 - plots.image_grid(self.round_images(0)[0], nrow=self.nrow, padding=2,
                                      value_range=self.pixel_range, pad_value=0.0)

@@ -1024,18 +1024,19 @@ def plot_frechet_by_size(curves: dict, fits: dict | None = None, ax=None):
     if not isinstance(curves, dict) or not curves:
         raise ValueError(f"curves must be a non-empty dict of label -> frechet_by_size result, got {describe(curves)}")
     fits = {} if fits is None else fits
-    ax = get_ax(ax, figsize=(7.0, 3.6))
+    ax = get_ax(ax, figsize=(10.0, 3.8))
     for i, (label, c) in enumerate(curves.items()):
         check_keys(f"curves[{label!r}]", c, ("sizes", "mean", "std"))
         sizes = _curve(f"curves[{label!r}]['sizes']", c["sizes"])
         mean = _curve(f"curves[{label!r}]['mean']", c["mean"], len(sizes))
         std = _curve(f"curves[{label!r}]['std']", c["std"], len(sizes))
         colour = f"C{i}"
-        ax.errorbar(1 / sizes, mean, yerr=std, fmt="o", ms=4, color=colour, capsize=2, label=label)
+        fit_text = f" (fit: {fits[label][0]:.0f} + {fits[label][1]:,.0f} / n)" if label in fits else ""
+        ax.errorbar(1 / sizes, mean, yerr=std, fmt="o", ms=4, color=colour, capsize=2, label=label + fit_text)
         if label in fits:
             a, b = fits[label]
             x = np.linspace(0, 1 / sizes.min(), 50)
-            ax.plot(x, a + b * x, ls="--", lw=1, color=colour, label=f"fit: {a:.0f} + {b:,.0f} / n")
+            ax.plot(x, a + b * x, ls="--", lw=1, color=colour)
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("1 / n  (n images in each set; n = ∞ at the left edge)")
@@ -1063,13 +1064,14 @@ def plot_measures(results: dict, reference_score=None, axes=None):
         _, axes = plt.subplots(1, 3, figsize=(14, 3.8), width_ratios=[1, 1, 1.15])
     labels = list(results)
     colors = [COLORS["data"] if label.startswith("real") else COLORS["generator"] for label in labels]
-    axes[0].barh(labels, [r["classifier_score"][0] for r in results.values()], color=colors)
+    axes[0].barh(labels, [r["classifier_score"][0] for r in results.values()], color=colors,
+                 xerr=[r["classifier_score"][1] for r in results.values()], ecolor="k", capsize=2)
     if reference_score is not None:
         axes[0].axvline(reference_score[0], color="k", ls=":", lw=1.5, label="real test images")
         axes[0].legend(fontsize="x-small", loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     axes[0].set(xlabel="classifier score (higher is better)", xlim=(0, 10))
     frechet = [r["frechet"] for r in results.values()]
-    axes[1].barh(labels, frechet, color=colors)
+    axes[1].scatter(frechet, labels, color=colors, s=40, zorder=3)  # dots, not bars: a bar's length means nothing on a log axis
     axes[1].set(xscale="log", xlabel="Fréchet distance (log scale, lower is better)")
     ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if min(frechet) / 2 <= t <= max(frechet) * 2]
     axes[1].set_xticks(ticks, [f"{t:,}" for t in ticks])
@@ -1082,8 +1084,9 @@ def plot_measures(results: dict, reference_score=None, axes=None):
     order = sorted(range(len(labels)), key=lambda i: results[labels[i]]["precision"])
     for rank, i in enumerate(order):  # labels to the right, nudged apart where points sit at similar heights
         r = results[labels[i]]
+        right = r["recall"] > 0.8  # labels of points near the right edge go to their left
         axes[2].annotate(labels[i], (r["recall"], r["precision"]), fontsize=7, textcoords="offset points",
-                         xytext=(5, -9 if rank % 2 else 4))
-    axes[2].set(xlabel="recall (variety)", ylabel="precision (quality)", xlim=(-0.02, 1.25), ylim=(0.3, 1.0),
+                         xytext=(-5 if right else 5, -9 if rank % 2 else 4), ha="right" if right else "left")
+    axes[2].set(xlabel="recall (variety)", ylabel="precision (quality)", xlim=(-0.02, 1.02), ylim=(0.3, 1.0),
                 title="blue: real images · green: models")
     return axes[0].figure

@@ -57,8 +57,9 @@ def format_rating_html(tally: dict) -> str:
     return (f"<b>The models revealed</b> ({grids} rated, 1 = poor, 5 = like real digits):"
             "<table><tr><th>model</th><th>n</th><th>mean rating ± SE</th><th>95 % t interval</th></tr>"
             f"{rows}</table>"
-            "Where two models' intervals overlap, your ratings do not separate those models; a model "
-            "rated once has no interval.")
+            "Where two models' intervals do not overlap, your ratings separate those models; where they "
+            "overlap, they may or may not (intervals can overlap a little even when a direct test of the "
+            "difference would find one). A model rated once has no interval.")
 
 
 def _check_samples(samples, n_images: int) -> dict[str, torch.Tensor]:

@@ -54,7 +54,7 @@ def test_rating_judge_shows_blind_grids_round_by_round_then_reveals_the_tally():
         assert f"<td>{name}</td><td>{m['n']}</td><td><b>{m['mean']:.2f}</b>" in judge.readout.value
         if m["low"] is not None:
             assert f"{m['low']:.2f} to {m['high']:.2f}" in judge.readout.value
-    assert "intervals overlap" in judge.readout.value and "do not separate" in judge.readout.value
+    assert "intervals do not overlap, your ratings separate" in judge.readout.value
     judge.rate(4)  # after the end: ignored, with a message
     assert judge.ratings == scores and "Start again" in judge.readout.value
     judge.new_button.click()
