@@ -377,6 +377,8 @@ class RapidCategorisation(_Panel):
                                 height=px)
         self.mask = W.Image(value=stimulus_png(compute_noise_mask(side, seed), self.scale), format="png", width=px,
                             height=px)
+        self.stimulus.add_class("gan-stimulus")  # names the browser tests find the two images by
+        self.mask.add_class("gan-mask")
         self.stack = W.Stack([self.stimulus, self.mask], selected_index=1)
         self.play = W.Play(value=1, min=0, max=1, step=1, interval=self.exposures[0], repeat=False,
                            show_repeat=False, layout=W.Layout(display="none"))

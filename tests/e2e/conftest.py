@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -434,3 +435,23 @@ def open_notebook(page, lab_server):
     def _open(path: str, timeout_s: float = 120) -> NotebookPage:
         return NotebookPage(page, lab_server, path).open(timeout_s)
     return _open
+
+
+@pytest.fixture
+def scratch_notebook():
+    """``scratch_notebook(sources)`` writes a notebook with those code cells into a fresh folder under
+    the git-ignored ``artifacts/`` (the server serves only the checkout) and returns its path for the
+    server; the folder is removed afterwards."""
+    scratch_root = NOTEBOOKS.parent / "artifacts"
+    scratch_root.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="e2e-scratch-", dir=scratch_root) as folder:
+        def _write(sources: list[str]) -> str:
+            cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                      "source": source} for source in sources]
+            kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            notebook = {"cells": cells, "metadata": {"kernelspec": kernelspec},
+                        "nbformat": 4, "nbformat_minor": 4}
+            path = Path(folder) / "probe.ipynb"
+            path.write_text(json.dumps(notebook))
+            return path.relative_to(NOTEBOOKS.parent).as_posix()
+        yield _write

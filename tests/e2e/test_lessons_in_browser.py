@@ -7,7 +7,6 @@ committed, without running it, where every panel must show a figure.
 """
 import json
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -97,26 +96,6 @@ def test_committed_panels_show_a_figure_without_running(lesson, open_notebook, a
                 problems.append(f"{view}, code cell {i + 1}: no figure in the panel's output, which reads "
                                 f"{out['text'][:300]!r}")
     assert not problems, f"{lesson}, opened without running it:\n" + "\n".join(problems)
-
-
-@pytest.fixture
-def scratch_notebook():
-    """``scratch_notebook(sources)`` writes a notebook with those code cells into a fresh folder under
-    the git-ignored ``artifacts/`` (the server serves only the checkout) and returns its path for the
-    server; the folder is removed afterwards."""
-    scratch_root = NOTEBOOKS.parent / "artifacts"
-    scratch_root.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="e2e-scratch-", dir=scratch_root) as folder:
-        def _write(sources: list[str]) -> str:
-            cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                      "source": source} for source in sources]
-            kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-            notebook = {"cells": cells, "metadata": {"kernelspec": kernelspec},
-                        "nbformat": 4, "nbformat_minor": 4}
-            path = Path(folder) / "probe.ipynb"
-            path.write_text(json.dumps(notebook))
-            return path.relative_to(NOTEBOOKS.parent).as_posix()
-        yield _write
 
 
 # Far below run_all's timeout: opening takes a few seconds, the error shows about a second after Run All.
