@@ -42,6 +42,7 @@ def test_the_stimulus_shows_for_its_exposure_then_the_mask(open_notebook, scratc
     timing = page.evaluate("() => window.__glance")
     nb.screenshot(artifacts_dir / "11_glance_after_trial.png")
     shown_ms = timing["left"] - timing["appeared"]
+    print(f"exposure {EXPOSURE_MS} ms: the stimulus was on screen for {shown_ms:.0f} ms")
     # A timer never fires early; the frames on either side can each be one refresh (about 17 ms) late
     # to notice, so the lower bound allows two. The upper bound only catches a kernel round trip gone wrong.
     assert EXPOSURE_MS - 34 <= shown_ms <= EXPOSURE_MS + 700, f"the stimulus stayed {shown_ms:.0f} ms"
