@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .image_widgets import _find, _images_hw, _ink
-from .judging import (EXPOSURE_LIMITS_MS, _check_exposures, _check_names, _image_batch, accuracy_by_exposure,
-                      make_exposure_trials, make_preference_rounds, tally_preferences)
+from .judging import (EXPOSURE_LIMITS_MS, _check_exposures, _image_batch, accuracy_by_exposure, check_model_samples,
+                      deal_grids, make_exposure_trials, make_preference_rounds, tally_preferences)
 from .utils import check_choice, check_int, check_pixel_range
 from .widgets import _Panel
 
@@ -101,17 +101,9 @@ class PreferenceJudge(_Panel):
     name = "a blind preference test between models"
 
     def __init__(self, samples, n_rounds: int = 12, n_images: int = 16, seed: int = 0, pixel_range=(0, 1)):
-        if not isinstance(samples, dict):
-            raise ValueError(f"samples must be a dict {{model name: images}} of two or more models, got "
-                             f"{type(samples).__name__}")
-        self.names = _check_names(list(samples))
         self.n_images = check_int("n_images", n_images, low=1, high=64)
-        self.samples, first = {}, None
-        for name in self.names:
-            x = _image_batch(f"samples[{name!r}]", samples[name], like=first)
-            if len(x) < self.n_images:
-                raise ValueError(f"samples[{name!r}] holds {len(x)} images; each grid needs n_images = {self.n_images}")
-            self.samples[name] = first = x
+        self.samples = check_model_samples(samples, self.n_images)
+        self.names = list(self.samples)
         self.n_rounds = check_int("n_rounds", n_rounds, low=1)
         self.seed = check_int("seed", seed, low=0)
         self.pixel_range = check_pixel_range(pixel_range)
@@ -129,17 +121,9 @@ class PreferenceJudge(_Panel):
 
     def _new(self, seed: int) -> None:
         self.rounds = make_preference_rounds(self.names, self.n_rounds, seed)
-        gen = torch.Generator().manual_seed(seed)
-        decks = {name: [] for name in self.names}
-        self.picks = []  # per round, the sample indices of A's and B's grids
-        for pair in self.rounds:
-            grids = []
-            for name in pair:  # a fresh shuffle once a model's deck runs short: no image twice in a grid
-                if len(decks[name]) < self.n_images:
-                    decks[name] = torch.randperm(len(self.samples[name]), generator=gen).tolist()
-                grids.append(decks[name][: self.n_images])
-                decks[name] = decks[name][self.n_images:]
-            self.picks.append(tuple(grids))
+        grids = deal_grids({name: len(x) for name, x in self.samples.items()},
+                           [name for pair in self.rounds for name in pair], self.n_images, seed)
+        self.picks = list(zip(grids[0::2], grids[1::2]))  # per round, the sample indices of A's and B's grids
         self.choices: list[str] = []
 
     @property

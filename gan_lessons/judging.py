@@ -23,6 +23,8 @@ __all__ = [
     "PREFERENCE_CHOICES",
     "accuracy_by_exposure",
     "binomial_standard_error",
+    "check_model_samples",
+    "deal_grids",
     "make_exposure_trials",
     "make_preference_rounds",
     "sign_test_p_value",
@@ -170,6 +172,38 @@ def _image_batch(name: str, images, like: torch.Tensor | None = None) -> torch.T
                              f"got shape {tuple(x.shape)}")
         x = x.reshape(len(x), *like.shape[1:])
     return x
+
+
+def check_model_samples(samples, n_images: int) -> dict[str, torch.Tensor]:
+    """``samples`` as {model name: (N, ...) float images}, two or more models, each with at least ``n_images``."""
+    if not isinstance(samples, dict):
+        raise ValueError(f"samples must be a dict {{model name: images}} of two or more models, got "
+                         f"{type(samples).__name__}")
+    out, first = {}, None
+    for name in _check_names(list(samples)):
+        x = _image_batch(f"samples[{name!r}]", samples[name], like=first)
+        if len(x) < n_images:
+            raise ValueError(f"samples[{name!r}] holds {len(x)} images; each grid needs n_images = {n_images}")
+        out[name] = first = x
+    return out
+
+
+def deal_grids(sizes: dict, sequence, n_images: int, seed: int = 0) -> list[list[int]]:
+    """For each model name in ``sequence``, the indices of ``n_images`` of its samples for one grid.
+
+    Each model deals from its own shuffled deck of its ``sizes[name]`` samples and reshuffles
+    when fewer than ``n_images`` are left, so no image appears twice in a grid and every image
+    is shown before any is shown again.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    decks = {name: [] for name in sizes}
+    grids = []
+    for name in sequence:
+        if len(decks[name]) < n_images:
+            decks[name] = torch.randperm(sizes[name], generator=gen).tolist()
+        grids.append(decks[name][:n_images])
+        decks[name] = decks[name][n_images:]
+    return grids
 
 
 def _check_exposures(exposures_ms) -> list[int]:

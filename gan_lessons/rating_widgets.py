@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .image_widgets import _find
-from .judging import _check_names, _image_batch
+from .judging import check_model_samples, deal_grids
 from .rating import RATING_SCALE, make_rating_rounds, tally_ratings
 from .utils import check_int, check_pixel_range
 from .widgets import _Panel
@@ -62,19 +62,6 @@ def format_rating_html(tally: dict) -> str:
             "difference would find one). A model rated once has no interval.")
 
 
-def _check_samples(samples, n_images: int) -> dict[str, torch.Tensor]:
-    if not isinstance(samples, dict):
-        raise ValueError(f"samples must be a dict {{model name: images}} of two or more models, got "
-                         f"{type(samples).__name__}")
-    out, first = {}, None
-    for name in _check_names(list(samples)):
-        x = _image_batch(f"samples[{name!r}]", samples[name], like=first)
-        if len(x) < n_images:
-            raise ValueError(f"samples[{name!r}] holds {len(x)} images; each grid needs n_images = {n_images}")
-        out[name] = first = x
-    return out
-
-
 class RatingJudge(_Panel):
     """How good do one model's digits look? One unnamed grid per round, rated from 1 to 5.
 
@@ -106,7 +93,7 @@ class RatingJudge(_Panel):
 
     def __init__(self, samples, n_rounds: int = 15, n_images: int = 16, seed: int = 0, pixel_range=(0, 1)):
         self.n_images = check_int("n_images", n_images, low=1, high=64)
-        self.samples = _check_samples(samples, self.n_images)
+        self.samples = check_model_samples(samples, self.n_images)
         self.names = list(self.samples)
         self.n_rounds = check_int("n_rounds", n_rounds, low=1)
         self.seed = check_int("seed", seed, low=0)
@@ -128,14 +115,8 @@ class RatingJudge(_Panel):
 
     def _new(self, seed: int) -> None:
         self.rounds = make_rating_rounds(self.names, self.n_rounds, seed)
-        gen = torch.Generator().manual_seed(seed)
-        decks = {name: [] for name in self.names}
-        self.picks = []  # per round, the sample indices of its grid
-        for name in self.rounds:  # a fresh shuffle once a model's deck runs short: no image twice in a grid
-            if len(decks[name]) < self.n_images:
-                decks[name] = torch.randperm(len(self.samples[name]), generator=gen).tolist()
-            self.picks.append(decks[name][: self.n_images])
-            decks[name] = decks[name][self.n_images:]
+        self.picks = deal_grids({name: len(x) for name, x in self.samples.items()}, self.rounds,
+                                self.n_images, seed)  # per round, the sample indices of its grid
         self.ratings: list[int] = []
 
     @property

@@ -214,3 +214,17 @@ def test_accuracy_by_exposure_rejects_bad_input():
         judging.accuracy_by_exposure([True], [0.5, 1], exposure)
     with pytest.raises(ValueError, match="answers must be a sequence of booleans"):
         judging.accuracy_by_exposure(True, is_real, exposure)
+
+
+def test_deal_grids_never_repeats_an_image_in_a_grid_and_shows_all_before_any_again():
+    from gan_lessons.judging import deal_grids
+
+    grids = deal_grids({"a": 10, "b": 7}, ["a", "b", "a", "b", "a"], n_images=4, seed=3)
+    assert [len(g) for g in grids] == [4, 4, 4, 4, 4]
+    assert all(len(set(g)) == 4 for g in grids)
+    assert set(grids[0]).isdisjoint(grids[2])       # a's first deck of 10 covers two grids of 4
+    assert all(i < 10 for g in grids[0::2] for i in g) and all(i < 7 for g in grids[1::2] for i in g)
+    # a's third grid: only 2 of its first deck were left, so it comes from a fresh shuffle of all 10
+    assert len(set(grids[0]) | set(grids[2])) == 8
+    assert deal_grids({"a": 10, "b": 7}, ["a", "b", "a", "b", "a"], 4, seed=3) == grids
+    assert deal_grids({"a": 10, "b": 7}, ["a", "b", "a", "b", "a"], 4, seed=4) != grids
