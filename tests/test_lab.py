@@ -120,11 +120,11 @@ def test_the_lab_displays_its_widget_a_still_and_a_sentence(panel):
         data, _ = DisplayFormatter().format(shown)
         assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.widget.model_id
         assert data["text/plain"] == "Interactive panel (the training lab): run this cell to use it."
-        still = base64.b64decode(data["image/jpeg"])
+        still = base64.b64decode(data["image/png"])
         assert still == panel.image.value
-        assert PIL.Image.open(io.BytesIO(still)).size == (800, 336)  # 10 x 4.2 inches at 80 dpi
+        assert PIL.Image.open(io.BytesIO(still)).size == (960, 440)  # 9.6 x 4.4 inches at 100 dpi
     panel.on_step()
-    assert base64.b64decode(DisplayFormatter().format(panel)[0]["image/jpeg"]) == panel.image.value != still
+    assert base64.b64decode(DisplayFormatter().format(panel)[0]["image/png"]) == panel.image.value != still
 
 
 # --- controls and buttons -------------------------------------------------------------------------
@@ -265,14 +265,14 @@ def test_draw_updates_existing_artists_and_makes_no_new_figure(target):
     after = np.array(panel.art[moving].get_ydata() if moving == "p_g" else panel.art[moving].get_offsets())
     assert before.shape != after.shape or not np.allclose(before, after)
     assert len(panel.art["d_loss"].get_xdata()) > 0
-    assert panel.image.value[:2] == b"\xff\xd8"  # a JPEG
+    assert bytes(panel.image.value[:4]) == b"\x89PNG"  # a PNG: sharp lines and text
 
 
 def test_snapshot_and_plot_snapshot_draw_figures(panel):
     panel.trainer.train(20)
     panel.refresh()
     fig = panel.snapshot()
-    assert fig is not panel.figure and len(fig.axes) == 3
+    assert fig is not panel.figure and len(fig.axes) == len(panel.figure.axes) == 5
     png = lab.render_figure(fig)
     assert png[:4] == b"\x89PNG"
     fig1 = lab.plot_snapshot(panel.frame, title="(a)")
