@@ -438,6 +438,22 @@ def open_notebook(page, lab_server):
 
 
 @pytest.fixture
+def lesson_copy():
+    """``lesson_copy("05_training_1d_gan.ipynb")`` copies a lesson, outputs and saved widget state, into a
+    fresh folder under the git-ignored ``artifacts/`` and returns its path for the server. JupyterLab
+    saves a notebook when it is trusted (autosave or not), so a test that trusts a lesson trusts the copy:
+    the committed file is never rewritten. The folder is removed afterwards."""
+    scratch_root = NOTEBOOKS.parent / "artifacts"
+    scratch_root.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="e2e-lesson-", dir=scratch_root) as folder:
+        def _copy(lesson: str) -> str:
+            path = Path(folder) / lesson
+            shutil.copyfile(NOTEBOOKS / lesson, path)
+            return path.relative_to(NOTEBOOKS.parent).as_posix()
+        yield _copy
+
+
+@pytest.fixture
 def scratch_notebook():
     """``scratch_notebook(sources)`` writes a notebook with those code cells into a fresh folder under
     the git-ignored ``artifacts/`` (the server serves only the checkout) and returns its path for the

@@ -68,12 +68,13 @@ def test_panel_lessons_found():
 
 
 @pytest.mark.parametrize("lesson", PANEL_LESSONS)
-def test_committed_panels_show_a_figure_without_running(lesson, open_notebook, artifacts_dir):
+def test_committed_panels_show_a_figure_without_running(lesson, open_notebook, lesson_copy, artifacts_dir):
     """Opened as committed, no cell run, every panel shows a figure: its still while the notebook is
     untrusted (a lesson fresh from git: JupyterLab then renders no widget at all), the widget from its
     saved state once trusted; never "Error displaying widget" or ``VBox(children=...)``."""
     cells = panel_cells(lesson)
-    nb = open_notebook(f"notebooks/{lesson}")
+    committed = (NOTEBOOKS / lesson).read_bytes()
+    nb = open_notebook(lesson_copy(lesson))  # trusting saves the notebook: the copy, not the lesson
     problems = []
     for view in ("untrusted", "trusted"):
         if view == "trusted":
@@ -95,6 +96,7 @@ def test_committed_panels_show_a_figure_without_running(lesson, open_notebook, a
             elif not out["images"]:
                 problems.append(f"{view}, code cell {i + 1}: no figure in the panel's output, which reads "
                                 f"{out['text'][:300]!r}")
+    assert (NOTEBOOKS / lesson).read_bytes() == committed, f"{lesson}: the committed file was rewritten"
     assert not problems, f"{lesson}, opened without running it:\n" + "\n".join(problems)
 
 
