@@ -93,6 +93,7 @@ class TrainingLab(LabControls):
         self.diverged = None
         self.frame: dict | None = None
         self.stages: list = []
+        self.stage_images: list = []  # PNG bytes of each stage of the last slow-motion update, as drawn
         self.editor = None
         self._build_controls(target, settings)
         self._build_trainer(settings)
@@ -248,6 +249,20 @@ class TrainingLab(LabControls):
     def render(self) -> bytes:
         """The figure as PNG bytes: a cached background plus the moving artists (blitting)."""
         return plots.encode_png(self.blitter.frame())
+
+    def close(self) -> None:
+        """Stop playing and close every widget of the panel, so that a saved notebook keeps no state
+        for it; the trainer, the last frame and ``snapshot()`` still work from code."""
+        self.pause()
+        seen, stack = set(), [self.widget]
+        while stack:
+            w = stack.pop()
+            if id(w) in seen:
+                continue
+            seen.add(id(w))
+            stack.extend(getattr(w, "children", ()) or ())
+            stack.extend(v for v in (getattr(w, "layout", None), getattr(w, "style", None)) if isinstance(v, W.Widget))
+            w.close()
 
     def snapshot(self):
         """A new static figure of the current state, drawn by the plain functions (for a saved notebook)."""
@@ -426,6 +441,7 @@ class TrainingLab(LabControls):
         ghost = {"d": before.get("d"), "p_g": before.get("p_g"), "x_fake": before.get("x_fake")}
         stages[-1].show["ghost"] = ghost
         self.stages, self._stage_which = stages, which
+        self.stage_images = []  # the PNG of each stage as drawn, for a lesson to show any of them
         try:
             loop = asyncio.get_running_loop() if animate is not False else None
         except RuntimeError:  # no event loop (a script, a test)
@@ -450,6 +466,7 @@ class TrainingLab(LabControls):
             self.refresh()
         lab_figure.draw_stage(self.art, stage)
         self.image.value = self.render()
+        self.stage_images.append(self.image.value)
         items = "".join(
             f"<li style='{'font-weight:bold' if i == k else 'color:#777' if i > k else ''}'>"
             f"{html.escape(s.caption[2:] if i <= k else s.title)}</li>" for i, s in enumerate(self.stages))

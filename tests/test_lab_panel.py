@@ -198,6 +198,11 @@ def test_slow_motion_takes_one_update_apart_into_five_stages(panel, which):
     moved = (d_up + 1, g_up) if which == "D" else (d_up, g_up + 1)
     assert counts(panel.trainer) == (it, *moved, n_hist)
     assert panel.image.value != image
+    # each stage's picture is kept, the last being the one shown; the batch (1), the arrows (4) and the
+    # update (5) each look different (2 and 3 both show the batch at D's outputs)
+    assert len(panel.stage_images) == 5 and panel.stage_images[-1] == panel.image.value
+    assert all(png_size(b) == (960, 440) for b in panel.stage_images)
+    assert len({panel.stage_images[k] for k in (0, 3, 4)}) == 3
     # the last stage: the batch after the update, over a ghost of the frame before it
     fake = panel.art["stage_fake"].get_offsets()
     assert len(fake) == panel.trainer.config.batch_size
@@ -458,3 +463,18 @@ def test_play_trains_until_the_next_frame_but_never_less_than_a_frame_takes(pane
     fixed = lab_panel.TrainingLab(seed=0, chunk_seconds=0.2)
     fixed.frame_seconds = 0.5
     assert fixed._chunk() == 0.2
+
+
+def test_close_closes_every_widget_but_keeps_the_trainer(panel):
+    panel.on_step()
+    widgets = [panel.widget, panel.image, panel.readout, panel.stage_html, *panel.layer_boxes.values()]
+    assert all(w.comm is not None for w in widgets)
+    panel.close()
+    assert all(w.comm is None for w in widgets)
+    assert panel.image.layout.comm is None
+    it = panel.trainer.iteration
+    panel.trainer.step()
+    assert panel.trainer.iteration == it + 1
+    fig = panel.snapshot()  # still drawn from code, as a lesson does after closing the panel
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) >= 3
+    matplotlib.pyplot.close(fig)
