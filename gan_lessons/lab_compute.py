@@ -150,7 +150,6 @@ def compute_binned_kde_1d(samples, x, bandwidth: float | None = None) -> np.ndar
     return np.convolve(mass, kernel)[2 * reach:2 * reach + len(x)] / len(s)
 
 
-@torch.no_grad()
 def as_tensor(x, dtype) -> torch.Tensor:
     """x as a tensor of dtype; a NumPy array is copied (it may be read-only, as a frame's arrays are)."""
     if isinstance(x, torch.Tensor):
@@ -158,10 +157,10 @@ def as_tensor(x, dtype) -> torch.Tensor:
     return torch.from_numpy(np.array(x, dtype=np.float64)).to(dtype)
 
 
+@torch.no_grad()
 def _forward(net, x) -> np.ndarray:
     p = next(net.parameters())
-    with torch.no_grad():
-        return net(as_tensor(x, p.dtype).to(p.device)).cpu().double().numpy()
+    return net(as_tensor(x, p.dtype).to(p.device)).cpu().double().numpy()
 
 
 def _sigmoid(a):

@@ -351,11 +351,7 @@ class TrainingLab(LabControls):
             if d_steps.value == 5:
                 d_steps.value = 1  # back to the plain GAN's one D step, which choosing WGAN-GP had changed
             self._critic_steps_set = False
-        self.diverged = None
-        self.stages = []
-        self.stage_html.value = ""
-        self._update_code()
-        self.refresh()
+        self._restart_view()
 
     def use_points(self, points) -> None:
         """Train on ``points`` (an (n,), (n, 1) or (n, 2) array) from now on: "your points" in the menu."""
@@ -379,9 +375,12 @@ class TrainingLab(LabControls):
         else:  # 1-D and 2-D need networks of another shape: new models from the seed
             self._models = (None, None)
             self._build_trainer(self.settings)
+        self._restart_view()
+
+    def _restart_view(self) -> None:
+        # After a new trainer or target: no stale warning, no slow-motion overlay, the code and figure anew.
         self.diverged = None
-        self.stages = []
-        self.stage_html.value = ""
+        self._clear_stages()
         self._update_code()
         self.refresh()
 
@@ -481,7 +480,7 @@ class TrainingLab(LabControls):
 
     def _clear_stages(self) -> None:
         if self.stages:
-            self.stages = []
+            self.stages, self.stage_images = [], []
             self.stage_html.value = ""
             lab_figure.clear_stage(self.art)
 
